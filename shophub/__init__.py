@@ -1,0 +1,53 @@
+"""ShopHub: a self-hosted storefront built on Flask, HTMX and Stripe."""
+
+import os
+
+from flask import Flask
+
+from shophub import cli, errors, health, media, security
+from shophub.config import load_settings
+from shophub.extensions import csrf, db, migrate
+from shophub.money import format_money
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask app; `config` overrides settings (and may set INSTANCE_PATH)."""
+    overrides = dict(config or {})
+    app = Flask(
+        __name__,
+        instance_path=overrides.pop("INSTANCE_PATH", None) or os.path.join(PROJECT_ROOT, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_settings(app.instance_path))
+    app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    security.init_app(app)
+
+    from shophub.shop.routes import bp as shop_bp
+
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(media.bp)
+    app.register_blueprint(health.bp)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    app.jinja_env.filters["money"] = lambda cents: format_money(
+        cents, app.config["STORE_CURRENCY"]
+    )
+    app.jinja_env.globals.update(image_url=media.image_url, image_srcset=media.image_srcset)
+
+    @app.context_processor
+    def store_context():
+        return {"store_name": app.config["STORE_NAME"]}
+
+    return app

@@ -1,0 +1,65 @@
+"""Settings read from the environment (and an optional .env), with safe local defaults."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from shophub.money import CURRENCY_EXPONENTS
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain postgres URLs at the psycopg 3 driver that requirements.txt installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def persistent_secret_key(instance_path: str) -> str:
+    """Return the secret key stored in instance/, generating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Create with owner-only permissions; never overwrite a key another process just wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(instance_path: str) -> dict:
+    """Build the Flask config mapping from the environment."""
+    load_dotenv(override=False)
+    env = os.environ
+    database_url = env.get("DATABASE_URL") or "sqlite:///" + str(
+        Path(instance_path) / "shophub.db"
+    )
+    currency = env.get("STORE_CURRENCY", "USD").upper()
+    if currency not in CURRENCY_EXPONENTS:
+        raise ValueError(f"STORE_CURRENCY {currency!r} is not a supported currency code")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or persistent_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "STORE_NAME": env.get("STORE_NAME", "ShopHub Demo Store"),
+        "STORE_CURRENCY": currency,
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
+        "REDIS_URL": env.get("REDIS_URL"),
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY"),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY"),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "PREFERRED_URL_SCHEME": env.get("PREFERRED_URL_SCHEME", "http"),
+        "CATALOG_PAGE_SIZES": (12, 24, 48),
+        "CATALOG_DEFAULT_PAGE_SIZE": 24,
+        "SEND_FILE_MAX_AGE_DEFAULT": 3600,
+    }

@@ -1,0 +1,29 @@
+"""Product and banner pictures: where they live on disk and how pages link to them."""
+
+from flask import Blueprint, current_app, send_from_directory, url_for
+
+# Every stored picture exists in these widths, as `<file>-<width>.webp`.
+IMAGE_WIDTHS = (400, 800)
+
+bp = Blueprint("media", __name__)
+
+
+def image_url(file: str | None, width: int = 400) -> str:
+    """URL of a stored picture at one of IMAGE_WIDTHS ('' when there is none)."""
+    if not file:
+        return ""
+    return url_for("media.serve", path=f"{file}-{width}.webp")
+
+
+def image_srcset(file: str | None) -> str:
+    """A srcset attribute value listing every stored width of a picture."""
+    if not file:
+        return ""
+    return ", ".join(f"{image_url(file, w)} {w}w" for w in IMAGE_WIDTHS)
+
+
+@bp.get("/media/<path:path>")
+def serve(path: str):
+    """Serve an uploaded or generated picture from MEDIA_ROOT (404 when missing)."""
+    response = send_from_directory(current_app.config["MEDIA_ROOT"], path, max_age=86400)
+    return response

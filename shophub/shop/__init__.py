@@ -1,0 +1,1 @@
+"""Storefront blueprint: home, catalog and product pages."""

@@ -1,0 +1,99 @@
+"""The product page's variant picker: which variant a shopper's choice points at."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shophub.models import Variant
+
+LOW_STOCK = 5
+
+
+@dataclass(frozen=True)
+class OptionChoice:
+    """One radio button of the picker."""
+
+    value: str
+    selected: bool
+    available: bool  # some variant with this value, given the other option, is in stock
+
+
+@dataclass(frozen=True)
+class Picker:
+    """The chosen variant and the option groups to show around it."""
+
+    variant: Variant
+    sizes: list[OptionChoice]
+    colours: list[OptionChoice]
+
+    @property
+    def stock_message(self) -> str:
+        """What the buy box says about stock."""
+        stock = self.variant.stock
+        if stock <= 0:
+            return "Sold out"
+        if stock <= LOW_STOCK:
+            return f"Only {stock} left"
+        return "In stock"
+
+
+def _parse_id(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+
+
+def choose_variant(
+    variants: Sequence[Variant],
+    variant_id: str | None = None,
+    size: str | None = None,
+    colour: str | None = None,
+    changed: str | None = None,
+) -> Variant:
+    """Resolve a choice to a variant.
+
+    An explicit id wins; then an exact size and colour match; then a match on the option the
+    shopper just changed; then the first in-stock variant. Unknown values never fail.
+    """
+    wanted_id = _parse_id(variant_id)
+    by_id = next((v for v in variants if v.id == wanted_id), None)
+    if by_id:
+        return by_id
+    if size or colour:
+        exact = [v for v in variants if v.size == size and v.colour == colour]
+        if exact:
+            return exact[0]
+        order = ("colour", "size") if changed == "colour" else ("size", "colour")
+        for option in order:
+            value = size if option == "size" else colour
+            partial = [v for v in variants if value and getattr(v, option) == value]
+            if partial:
+                return next((v for v in partial if v.in_stock), partial[0])
+    return next((v for v in variants if v.in_stock), variants[0])
+
+
+def _choices(variants, option: str, other: str, chosen: Variant) -> list[OptionChoice]:
+    values: list[str] = []
+    for v in variants:
+        value = getattr(v, option)
+        if value and value not in values:
+            values.append(value)
+    chosen_other = getattr(chosen, other)
+    return [
+        OptionChoice(
+            value=value,
+            selected=getattr(chosen, option) == value,
+            available=any(
+                getattr(v, option) == value and v.in_stock
+                and (chosen_other is None or getattr(v, other) == chosen_other)
+                for v in variants
+            ),
+        )
+        for value in values
+    ]
+
+
+def build_picker(variants: Sequence[Variant], chosen: Variant) -> Picker:
+    """Option groups for the picker with `chosen` selected."""
+    return Picker(
+        variant=chosen,
+        sizes=_choices(variants, "size", "colour", chosen),
+        colours=_choices(variants, "colour", "size", chosen),
+    )

@@ -1,0 +1,72 @@
+"""Storefront routes: parse the request, ask the catalog, render."""
+
+from flask import Blueprint, abort, current_app, request
+
+from shophub import catalog
+from shophub.htmx import render_page_or_block
+from shophub.shop.forms import SORTS, parse_catalog_filters
+from shophub.shop.picker import build_picker, choose_variant
+
+bp = Blueprint("shop", __name__)
+
+
+@bp.get("/")
+def home():
+    """Home page: banners, featured products, categories."""
+    return render_page_or_block(
+        "shop/home.html",
+        "content",
+        banners=catalog.active_banners(),
+        featured=catalog.featured_products(),
+        facets=catalog.load_facets(),
+    )
+
+
+@bp.get("/products")
+def product_list():
+    """The catalog with search, filters, sort and pagination; HTMX gets the results only."""
+    config = current_app.config
+    filters = parse_catalog_filters(
+        request.args,
+        config["STORE_CURRENCY"],
+        config["CATALOG_PAGE_SIZES"],
+        config["CATALOG_DEFAULT_PAGE_SIZE"],
+    )
+    facets = catalog.load_facets()
+    if filters.category and facets.category_name(filters.category) is None:
+        abort(404, description="There is no such category.")
+    results = catalog.search_products(filters)
+    notices = list(filters.notices)
+    if results.page != filters.page:
+        notices.append(f"There are only {results.pages} pages; showing the last one.")
+    return render_page_or_block(
+        "shop/catalog.html",
+        "results",
+        filters=filters,
+        facets=facets,
+        results=results,
+        notices=notices,
+        sorts=SORTS,
+        page_sizes=config["CATALOG_PAGE_SIZES"],
+    )
+
+
+@bp.get("/products/<slug>")
+def product_detail(slug: str):
+    """Product page; the variant picker swaps the buy box in place."""
+    product = catalog.get_listed_product(slug)
+    if product is None or not product.variants:
+        abort(404, description="We could not find that product.")
+    chosen = choose_variant(
+        product.variants,
+        variant_id=request.args.get("variant"),
+        size=request.args.get("size"),
+        colour=request.args.get("colour"),
+        changed=request.headers.get("HX-Trigger-Name"),
+    )
+    return render_page_or_block(
+        "shop/product.html",
+        "buy_box",
+        product=product,
+        picker=build_picker(product.variants, chosen),
+    )
