@@ -15,9 +15,10 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app; `config` overrides settings (and may set INSTANCE_PATH)."""
     overrides = dict(config or {})
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.path.join(PROJECT_ROOT, "instance")
     app = Flask(
         __name__,
-        instance_path=overrides.pop("INSTANCE_PATH", None) or os.path.join(PROJECT_ROOT, "instance"),
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
         static_folder=os.path.join(PROJECT_ROOT, "static"),

@@ -1,6 +1,7 @@
 """Catalog reads: product cards for listings, facets for filters, one product with its parts."""
 
 import math
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, literal, select, union_all
@@ -10,6 +11,7 @@ from shophub.extensions import db
 from shophub.models import Banner, Category, Product, ProductImage, Variant
 from shophub.shop.forms import CatalogFilters
 
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SIZE_ORDER = ["XXS", "XS", "S", "M", "L", "XL", "XXL", "3XL"]
 
 
@@ -202,6 +204,8 @@ def active_banners() -> list[Banner]:
 
 def get_listed_product(slug: str) -> Product | None:
     """A product that is not archived, with its category, variants and images loaded."""
+    if len(slug) > 220 or not SLUG_PATTERN.fullmatch(slug):
+        return None
     return db.session.scalar(
         select(Product)
         .where(Product.slug == slug, Product.archived.is_(False))

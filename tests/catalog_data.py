@@ -34,7 +34,8 @@ def product_specs() -> list[dict]:
                 )
             ]
         else:
-            variants = [{"size": None, "colour": None, "price": base, "stock": 0 if i % 5 == 0 else 7}]
+            stock = 0 if i % 5 == 0 else 7
+            variants = [{"size": None, "colour": None, "price": base, "stock": stock}]
         specs.append({
             "name": name,
             "slug": name.lower().replace(" ", "-").replace("%", ""),

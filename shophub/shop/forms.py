@@ -1,5 +1,6 @@
 """Reading the catalog's query string into validated filters, with messages for bad input."""
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from werkzeug.datastructures import MultiDict
@@ -81,17 +82,23 @@ class CatalogFilters:
         return args
 
 
+def clean_text(raw: str | None, limit: int) -> str:
+    """Drop control characters (NUL included, which PostgreSQL refuses), trim and cut to size."""
+    text = "".join(ch for ch in (raw or "") if unicodedata.category(ch)[0] != "C")
+    return text.strip()[:limit]
+
+
 def _option_values(args: MultiDict, name: str) -> tuple[str, ...]:
     values = []
     for raw in args.getlist(name):
-        value = raw.strip()[:32]
+        value = clean_text(raw, 32)
         if value and value not in values:
             values.append(value)
     return tuple(values[:MAX_OPTION_VALUES])
 
 
 def _price(args: MultiDict, name: str, label: str, currency: str, notices: list) -> int | None:
-    raw = args.get(name, "").strip()
+    raw = clean_text(args.get(name), 40)
     if not raw:
         return None
     try:
@@ -116,8 +123,8 @@ def parse_catalog_filters(
 ) -> CatalogFilters:
     """Read the catalog query string; bad values are dropped or corrected with a notice."""
     notices: list[str] = []
-    q = " ".join(args.get("q", "").split())[:MAX_QUERY_LENGTH]
-    category = args.get("category", "").strip() or None
+    q = " ".join(clean_text(args.get("q"), 1000).split())[:MAX_QUERY_LENGTH]
+    category = clean_text(args.get("category"), 140) or None
 
     min_price = _price(args, "min_price", "Minimum price", currency, notices)
     max_price = _price(args, "max_price", "Maximum price", currency, notices)
@@ -125,7 +132,7 @@ def parse_catalog_filters(
         min_price, max_price = max_price, min_price
         notices.append("The minimum price was above the maximum; they have been swapped.")
 
-    sort = args.get("sort", DEFAULT_SORT)
+    sort = clean_text(args.get("sort"), 40) or DEFAULT_SORT
     if sort not in SORTS:
         notices.append(f"Unknown sort order “{sort[:20]}”; showing newest first.")
         sort = DEFAULT_SORT

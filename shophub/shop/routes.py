@@ -33,7 +33,8 @@ def product_list():
         config["CATALOG_DEFAULT_PAGE_SIZE"],
     )
     facets = catalog.load_facets()
-    if filters.category and facets.category_name(filters.category) is None:
+    category_name = facets.category_name(filters.category)
+    if filters.category and category_name is None:
         abort(404, description="There is no such category.")
     results = catalog.search_products(filters)
     notices = list(filters.notices)
@@ -44,6 +45,7 @@ def product_list():
         "results",
         filters=filters,
         facets=facets,
+        category_name=category_name,
         results=results,
         notices=notices,
         sorts=SORTS,
