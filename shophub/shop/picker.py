@@ -14,7 +14,7 @@ class OptionChoice:
 
     value: str
     selected: bool
-    available: bool  # some variant with this value, given the other option, is in stock
+    available: bool  # some in-stock variant has this value
 
 
 @dataclass(frozen=True)
@@ -69,22 +69,17 @@ def choose_variant(
     return next((v for v in variants if v.in_stock), variants[0])
 
 
-def _choices(variants, option: str, other: str, chosen: Variant) -> list[OptionChoice]:
+def _choices(variants, option: str, chosen: Variant) -> list[OptionChoice]:
     values: list[str] = []
     for v in variants:
         value = getattr(v, option)
         if value and value not in values:
             values.append(value)
-    chosen_other = getattr(chosen, other)
     return [
         OptionChoice(
             value=value,
             selected=getattr(chosen, option) == value,
-            available=any(
-                getattr(v, option) == value and v.in_stock
-                and (chosen_other is None or getattr(v, other) == chosen_other)
-                for v in variants
-            ),
+            available=any(getattr(v, option) == value and v.in_stock for v in variants),
         )
         for value in values
     ]
@@ -94,6 +89,6 @@ def build_picker(variants: Sequence[Variant], chosen: Variant) -> Picker:
     """Option groups for the picker with `chosen` selected."""
     return Picker(
         variant=chosen,
-        sizes=_choices(variants, "size", "colour", chosen),
-        colours=_choices(variants, "colour", "size", chosen),
+        sizes=_choices(variants, "size", chosen),
+        colours=_choices(variants, "colour", chosen),
     )

@@ -44,7 +44,7 @@ def test_unknown_values_fall_back_to_default():
     assert choose_variant(variants(), size="XXL", colour="Gold").id == 2
 
 
-def test_picker_marks_selection_and_availability():
+def test_picker_marks_selection_and_values_no_in_stock_variant_has():
     items = variants()
     picker = build_picker(items, items[2])
     assert [(c.value, c.selected, c.available) for c in picker.sizes] == [
@@ -53,6 +53,10 @@ def test_picker_marks_selection_and_availability():
     assert [(c.value, c.selected, c.available) for c in picker.colours] == [
         ("Red", False, True), ("Blue", True, True),
     ]
+    # A sold-out choice does not cross out values that other variants still offer.
+    sold_out = build_picker(items, items[3])
+    assert [c.available for c in sold_out.sizes] == [False, True, False]
+    assert [c.available for c in sold_out.colours] == [True, True]
     assert picker.stock_message == "In stock"
     assert build_picker(items, items[1]).stock_message == "Only 3 left"
     assert build_picker(items, items[0]).stock_message == "Sold out"

@@ -1,0 +1,80 @@
+"""Browser test fixtures: a live ShopHub server on SQLite and Chromium from the system."""
+
+import colorsys
+import threading
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from werkzeug.serving import make_server
+
+from shophub.extensions import db
+from shophub.media import IMAGE_WIDTHS
+from tests.catalog_data import insert_catalog, product_specs
+from tests.conftest import make_app
+from tests.services import require_service
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def write_placeholder_images(media_root: Path) -> None:
+    """Write one plain-coloured picture per catalog product, at every served width."""
+    from PIL import Image
+
+    specs = product_specs()
+    for index, spec in enumerate(specs):
+        red, green, blue = colorsys.hsv_to_rgb(index / len(specs), 0.25, 0.85)
+        colour = (int(red * 255), int(green * 255), int(blue * 255))
+        for width in IMAGE_WIDTHS:
+            path = media_root / "products" / f"{spec['slug']}-1-{width}.webp"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (width, width), colour).save(path, "WEBP", quality=60)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The base URL of a ShopHub server with the test catalog, on its own SQLite file."""
+    tmp_path = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    app = make_app(url, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade()
+        insert_catalog()
+        db.session.remove()
+    write_placeholder_images(Path(app.config["MEDIA_ROOT"]))
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """Relative URLs in `page.goto()` resolve against the live server."""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch the system Chromium; Playwright's own browser downloads are never used."""
+    if not CHROMIUM.exists():
+        require_service(f"Chromium is not installed at {CHROMIUM}")
+    args = {key: value for key, value in browser_type_launch_args.items() if key != "channel"}
+    return {**args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
