@@ -49,6 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def store_context():
-        return {"store_name": app.config["STORE_NAME"]}
+        return {
+            "store_name": app.config["STORE_NAME"],
+            "store_currency": app.config["STORE_CURRENCY"],
+        }
 
     return app
