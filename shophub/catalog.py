@@ -160,7 +160,7 @@ def search_products(filters: CatalogFilters) -> CatalogPage:
     return CatalogPage(cards=cards, total=total, page=page, per_page=filters.per_page)
 
 
-def featured_products(limit: int = 8) -> list[ProductCard]:
+def featured_products(limit: int = 10) -> list[ProductCard]:
     """Featured products for the home page, newest first."""
     query = _card_query().where(Product.featured.is_(True))
     return _cards(_ordered(query, "newest").limit(limit))

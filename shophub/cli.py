@@ -11,7 +11,7 @@ shophub_cli = AppGroup("shophub", help="ShopHub maintenance commands.")
 @click.option("--if-empty", is_flag=True, help="Only seed when the catalog has no products.")
 def seed_demo_command(if_empty: bool) -> None:
     """Create the demo catalog (idempotent: a second run changes nothing)."""
-    from shophub.demo_seed import seed_demo
+    from shophub.seed import seed_demo
 
     report = seed_demo(if_empty=if_empty)
     click.echo(report)

@@ -1,0 +1,87 @@
+"""`flask shophub seed-demo`: write the demo catalog and its pictures, once."""
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from shophub.demo_data import DEMO_BANNERS, demo_categories, demo_products
+from shophub.extensions import db
+from shophub.models import Banner, Category, Product, ProductImage, Variant
+from shophub.pictures import draw_placeholder, save_web_sizes, stored_sizes_exist
+
+IMAGE_VIEWS = ["front view", "detail"]
+
+
+def _ensure_picture(file_base: str, title: str, size: tuple[int, int], palette: int) -> str:
+    media_root = current_app.config["MEDIA_ROOT"]
+    if not stored_sizes_exist(file_base, media_root):
+        save_web_sizes(draw_placeholder(file_base, title, size, palette), file_base, media_root)
+    return file_base
+
+
+def _seed_categories() -> dict[str, Category]:
+    existing = {c.slug: c for c in db.session.scalars(select(Category))}
+    for name, slug, description, position in demo_categories():
+        if slug not in existing:
+            existing[slug] = Category(name=name, slug=slug, description=description,
+                                      position=position)
+            db.session.add(existing[slug])
+    return existing
+
+
+def _seed_products(categories: dict[str, Category]) -> int:
+    existing_slugs = set(db.session.scalars(select(Product.slug)))
+    existing_skus = set(db.session.scalars(select(Variant.sku)))
+    palettes = {slug: i for i, (_, slug, _, _) in enumerate(demo_categories())}
+    added = 0
+    for demo in demo_products():
+        for number in range(1, demo.image_count + 1):
+            _ensure_picture(f"products/{demo.slug}-{number}", demo.name, (800, 800),
+                            palettes[demo.category_slug] + number - 1)
+        if demo.slug in existing_slugs or any(v.sku in existing_skus for v in demo.variants):
+            continue
+        product = Product(
+            name=demo.name, slug=demo.slug, description=demo.description,
+            category=categories[demo.category_slug], featured=demo.featured,
+            created_at=demo.created_at, updated_at=demo.created_at,
+        )
+        product.variants = [
+            Variant(sku=v.sku, size=v.size, colour=v.colour, price_cents=v.price_cents,
+                    stock=v.stock, position=position)
+            for position, v in enumerate(demo.variants)
+        ]
+        product.images = [
+            ProductImage(file=f"products/{demo.slug}-{number}", position=number - 1,
+                         alt_text=f"{demo.name}, {IMAGE_VIEWS[(number - 1) % 2]}")
+            for number in range(1, demo.image_count + 1)
+        ]
+        db.session.add(product)
+        added += 1
+    return added
+
+
+def _seed_banners() -> int:
+    existing = set(db.session.scalars(select(Banner.title)))
+    added = 0
+    for title, text, link_url, link_label, position in DEMO_BANNERS:
+        image = _ensure_picture(f"banners/banner-{position + 1}", "", (800, 320), position)
+        if title in existing:
+            continue
+        db.session.add(Banner(title=title, text=text, image=image, image_alt="",
+                              link_url=link_url, link_label=link_label, active=True,
+                              position=position))
+        added += 1
+    return added
+
+
+def seed_demo(if_empty: bool = False) -> str:
+    """Create the demo categories, products, pictures and banners that are missing; report."""
+    if if_empty and db.session.scalar(select(func.count()).select_from(Product)):
+        return "The catalog already has products; nothing seeded."
+    categories = _seed_categories()
+    products = _seed_products(categories)
+    banners = _seed_banners()
+    db.session.commit()
+    if not products and not banners:
+        return "The demo catalog is already in place; nothing changed."
+    return (f"Seeded {products} products in {len(demo_categories())} categories "
+            f"and {banners} banners.")

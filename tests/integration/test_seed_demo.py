@@ -1,0 +1,98 @@
+"""`flask shophub seed-demo`: a full demo shop, written once, the same every time."""
+
+from pathlib import Path
+
+import flask_migrate
+from PIL import Image
+from sqlalchemy import select
+
+from shophub.extensions import db
+from shophub.media import IMAGE_WIDTHS
+from shophub.models import Banner, Category, Product, ProductImage, Variant
+from shophub.seed import seed_demo
+from tests.conftest import make_app
+
+
+def snapshot() -> dict:
+    """Every row of every catalog table, as plain tuples."""
+    tables = {}
+    for model in (Category, Product, Variant, ProductImage, Banner):
+        columns = model.__table__.columns
+        rows = db.session.execute(select(*columns).order_by(model.id)).all()
+        tables[model.__tablename__] = [tuple(row) for row in rows]
+    return tables
+
+
+def media_files(app) -> dict[str, int]:
+    """Every stored picture with its modification time."""
+    root = Path(app.config["MEDIA_ROOT"])
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.webp")}
+
+
+def test_seed_builds_a_complete_demo_shop(app):
+    with app.app_context():
+        report = seed_demo()
+        products = db.session.scalars(select(Product)).all()
+        assert report == f"Seeded {len(products)} products in 6 categories and 3 banners."
+        assert len(products) >= 60
+        assert len(db.session.scalars(select(Category)).all()) >= 6
+        assert {p.category_id for p in products} == {c.id for c in db.session.scalars(
+            select(Category))}
+        assert all(p.variants and p.images for p in products)
+        assert sum(all(v.stock == 0 for v in p.variants) for p in products) >= 5
+        with_options = [p for p in products if any(v.size and v.colour for v in p.variants)]
+        assert len(with_options) >= 10
+        assert any(len({v.price_cents for v in p.variants}) > 1 for p in with_options)
+        assert sum(p.featured for p in products) >= 8
+        assert all(isinstance(v.price_cents, int) and v.price_cents > 0
+                   for p in products for v in p.variants)
+        banners = db.session.scalars(select(Banner)).all()
+        assert len(banners) == 3 and all(b.active and b.image for b in banners)
+        files = [i.file for p in products for i in p.images] + [b.image for b in banners]
+    root = Path(app.config["MEDIA_ROOT"])
+    for file in files:
+        for width in IMAGE_WIDTHS:
+            with Image.open(root / f"{file}-{width}.webp") as picture:
+                assert picture.format == "WEBP" and picture.width == width
+
+
+def test_second_run_changes_nothing_and_redraws_only_missing_pictures(app):
+    with app.app_context():
+        seed_demo()
+        before, files_before = snapshot(), media_files(app)
+        assert seed_demo() == "The demo catalog is already in place; nothing changed."
+        assert snapshot() == before
+        assert media_files(app) == files_before
+
+        picture = Path(app.config["MEDIA_ROOT"]) / "products/linen-shirt-1-400.webp"
+        picture.unlink()
+        seed_demo()
+        assert picture.exists()
+        assert snapshot() == before
+
+
+def test_if_empty_leaves_a_real_catalog_alone(app):
+    with app.app_context():
+        db.session.add(Product(name="Our own thing", slug="our-own-thing"))
+        db.session.commit()
+        assert seed_demo(if_empty=True) == "The catalog already has products; nothing seeded."
+        assert db.session.scalars(select(Product.slug)).all() == ["our-own-thing"]
+        assert not Path(app.config["MEDIA_ROOT"]).exists()
+
+
+def _seeded_sqlite_shop(folder: Path) -> tuple[dict, dict[str, bytes]]:
+    app = make_app(f"sqlite:///{folder}/shop.db", folder)
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed_demo()
+        rows = snapshot()
+        db.engine.dispose()
+    root = Path(app.config["MEDIA_ROOT"])
+    return rows, {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*.webp")}
+
+
+def test_seed_is_deterministic_across_databases(tmp_path):
+    first_rows, first_files = _seeded_sqlite_shop(tmp_path / "one")
+    second_rows, second_files = _seeded_sqlite_shop(tmp_path / "two")
+    assert first_rows == second_rows
+    assert first_files == second_files
