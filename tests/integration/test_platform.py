@@ -112,3 +112,16 @@ def test_zero_decimal_store_prices(catalog, client, app):
     app.config["STORE_CURRENCY"] = "JPY"
     html = client.get("/products/canvas-sneaker").get_data(as_text=True)
     assert 'id="price">¥1,250<' in html
+
+
+def test_unexpected_errors_get_the_designed_500_page(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("broken on purpose")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Something went wrong" in html and "broken on purpose" not in html
+    assert "Content-Security-Policy" in response.headers

@@ -96,3 +96,11 @@ def test_seed_is_deterministic_across_databases(tmp_path):
     second_rows, second_files = _seeded_sqlite_shop(tmp_path / "two")
     assert first_rows == second_rows
     assert first_files == second_files
+
+
+def test_cli_command_seeds_then_leaves_the_catalog_alone(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["shophub", "seed-demo", "--if-empty"])
+    assert first.exit_code == 0 and "Seeded 66 products" in first.output
+    second = runner.invoke(args=["shophub", "seed-demo", "--if-empty"])
+    assert "already has products; nothing seeded" in second.output
