@@ -6,7 +6,7 @@ from flask import Flask
 
 from shophub import cli, errors, health, media, security
 from shophub.config import load_settings
-from shophub.extensions import csrf, db, migrate
+from shophub.extensions import cache, csrf, db, migrate
 from shophub.money import format_money
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
+    cache.init_app(app)
     security.init_app(app)
 
     from shophub.shop.routes import bp as shop_bp

@@ -3,6 +3,7 @@
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
@@ -148,16 +149,27 @@ def _cards(query: Select) -> list[ProductCard]:
     return [ProductCard(*row) for row in db.session.execute(query)]
 
 
+def _page_with_total(query: Select, sort: str, page: int, per_page: int):
+    # The window count gives the total of all matches alongside the page's rows.
+    counted = _ordered(query.add_columns(func.count().over().label("total")), sort)
+    rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    total = rows[0].total if rows else None
+    return [ProductCard(*row[:-1]) for row in rows], total
+
+
 def search_products(filters: CatalogFilters) -> CatalogPage:
     """One page of products matching the filters; a page past the end shows the last page."""
     query = _card_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, math.ceil(total / filters.per_page))
-    page = min(filters.page, pages)
-    cards = _cards(
-        _ordered(query, filters.sort).limit(filters.per_page).offset((page - 1) * filters.per_page)
-    )
-    return CatalogPage(cards=cards, total=total, page=page, per_page=filters.per_page)
+    cards, total = _page_with_total(query, filters.sort, filters.page, filters.per_page)
+    if total is None:
+        # Nothing on the asked page: count the matches and show the last page instead.
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        last_page = max(1, math.ceil(total / filters.per_page))
+        if total and filters.page > last_page:
+            cards, _ = _page_with_total(query, filters.sort, last_page, filters.per_page)
+        return CatalogPage(cards=cards, total=total, page=min(filters.page, last_page),
+                           per_page=filters.per_page)
+    return CatalogPage(cards=cards, total=total, page=filters.page, per_page=filters.per_page)
 
 
 def featured_products(limit: int = 10) -> list[ProductCard]:
@@ -170,20 +182,24 @@ def _size_key(size: str) -> tuple[int, str]:
     return (SIZE_ORDER.index(size) if size in SIZE_ORDER else len(SIZE_ORDER), size)
 
 
+@cache
+def _facets_statement():
+    # Built once: the statement has no parameters, so building it per request is wasted work.
+    listed = select(Variant.product_id).join(Product).where(Product.archived.is_(False))
+    return union_all(
+        select(literal("category"), Category.slug, Category.name, Category.position),
+        select(literal("size"), Variant.size, Variant.size, literal(0))
+        .where(Variant.size.is_not(None), Variant.product_id.in_(listed))
+        .distinct(),
+        select(literal("colour"), Variant.colour, Variant.colour, literal(0))
+        .where(Variant.colour.is_not(None), Variant.product_id.in_(listed))
+        .distinct(),
+    )
+
+
 def load_facets() -> Facets:
     """Categories, sizes and colours on offer, in one statement."""
-    listed = select(Variant.product_id).join(Product).where(Product.archived.is_(False))
-    rows = db.session.execute(
-        union_all(
-            select(literal("category"), Category.slug, Category.name, Category.position),
-            select(literal("size"), Variant.size, Variant.size, literal(0))
-            .where(Variant.size.is_not(None), Variant.product_id.in_(listed))
-            .distinct(),
-            select(literal("colour"), Variant.colour, Variant.colour, literal(0))
-            .where(Variant.colour.is_not(None), Variant.product_id.in_(listed))
-            .distinct(),
-        )
-    ).all()
+    rows = db.session.execute(_facets_statement()).all()
     categories = sorted(
         ((slug, name, position) for kind, slug, name, position in rows if kind == "category"),
         key=lambda c: (c[2], c[1]),

@@ -34,6 +34,14 @@ def persistent_secret_key(instance_path: str) -> str:
     return key
 
 
+def cache_settings(redis_url: str | None) -> dict:
+    """Flask-Caching settings: Redis shared by every worker when configured, else in-process."""
+    if redis_url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+                "CACHE_KEY_PREFIX": "shophub:"}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+
+
 def load_settings(instance_path: str) -> dict:
     """Build the Flask config mapping from the environment."""
     load_dotenv(override=False)
@@ -52,6 +60,8 @@ def load_settings(instance_path: str) -> dict:
         "STORE_CURRENCY": currency,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
         "REDIS_URL": env.get("REDIS_URL"),
+        **cache_settings(env.get("REDIS_URL")),
+        "CATALOG_CACHE_SECONDS": int(env.get("CATALOG_CACHE_SECONDS", "10")),
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY"),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),

@@ -1,6 +1,6 @@
 """Product and banner pictures: where they live on disk and how pages link to them."""
 
-from flask import Blueprint, current_app, send_from_directory, url_for
+from flask import Blueprint, current_app, request, send_from_directory
 
 # Every stored picture exists in these widths, as `<file>-<width>.webp`.
 IMAGE_WIDTHS = (400, 800)
@@ -12,7 +12,8 @@ def image_url(file: str | None, width: int = 400) -> str:
     """URL of a stored picture at one of IMAGE_WIDTHS ('' when there is none)."""
     if not file:
         return ""
-    return url_for("media.serve", path=f"{file}-{width}.webp")
+    # Built by hand rather than with url_for: listings ask for dozens of these per page.
+    return f"{request.script_root}/media/{file}-{width}.webp"
 
 
 def image_srcset(file: str | None) -> str:
@@ -25,5 +26,4 @@ def image_srcset(file: str | None) -> str:
 @bp.get("/media/<path:path>")
 def serve(path: str):
     """Serve an uploaded or generated picture from MEDIA_ROOT (404 when missing)."""
-    response = send_from_directory(current_app.config["MEDIA_ROOT"], path, max_age=86400)
-    return response
+    return send_from_directory(current_app.config["MEDIA_ROOT"], path, max_age=86400)

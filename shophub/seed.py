@@ -3,6 +3,7 @@
 from flask import current_app
 from sqlalchemy import func, select
 
+from shophub import catalog_cache
 from shophub.demo_data import DEMO_BANNERS, demo_categories, demo_products
 from shophub.extensions import db
 from shophub.models import Banner, Category, Product, ProductImage, Variant
@@ -81,6 +82,7 @@ def seed_demo(if_empty: bool = False) -> str:
     products = _seed_products(categories)
     banners = _seed_banners()
     db.session.commit()
+    catalog_cache.invalidate()
     if not products and not banners:
         return "The demo catalog is already in place; nothing changed."
     return (f"Seeded {products} products in {len(demo_categories())} categories "

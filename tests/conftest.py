@@ -44,6 +44,7 @@ def make_app(database_url: str, tmp_path, **overrides):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "WTF_CSRF_ENABLED": False,
+        "CATALOG_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)
@@ -75,9 +76,15 @@ def _empty_all_tables() -> None:
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_config() -> dict:
+    """Settings a test module wants on top of the test defaults (override in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
     """A fresh app on an empty, migrated database."""
-    application = make_app(database_url, tmp_path)
+    application = make_app(database_url, tmp_path, **app_config)
     with application.app_context():
         _empty_all_tables()
     yield application

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, current_app, request
 
-from shophub import catalog
+from shophub import catalog, catalog_cache
 from shophub.htmx import render_page_or_block
 from shophub.shop.forms import SORTS, parse_catalog_filters
 from shophub.shop.picker import build_picker, choose_variant
@@ -17,8 +17,8 @@ def home():
         "shop/home.html",
         "content",
         banners=catalog.active_banners(),
-        featured=catalog.featured_products(),
-        facets=catalog.load_facets(),
+        featured=catalog_cache.featured(),
+        facets=catalog_cache.facets(),
     )
 
 
@@ -32,11 +32,11 @@ def product_list():
         config["CATALOG_PAGE_SIZES"],
         config["CATALOG_DEFAULT_PAGE_SIZE"],
     )
-    facets = catalog.load_facets()
+    facets = catalog_cache.facets()
     category_name = facets.category_name(filters.category)
     if filters.category and category_name is None:
         abort(404, description="There is no such category.")
-    results = catalog.search_products(filters)
+    results = catalog_cache.search(filters)
     notices = list(filters.notices)
     if results.page != filters.page:
         notices.append(f"There are only {results.pages} pages; showing the last one.")

@@ -1,0 +1,66 @@
+"""A short-lived cache of catalog listings, shared by every worker when Redis is configured.
+
+Listings may lag a change by at most CATALOG_CACHE_SECONDS (0 turns the cache off); product
+pages, the cart and the checkout always read the database. Changes made through the shop's
+own services call invalidate() so that they show at once.
+"""
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app
+
+from shophub import catalog
+from shophub.extensions import cache
+from shophub.shop.forms import CatalogFilters
+
+T = TypeVar("T")
+
+
+def _cached(key: str, compute: Callable[[], T]) -> T:
+    seconds = current_app.config["CATALOG_CACHE_SECONDS"]
+    if seconds <= 0:
+        return compute()
+    try:
+        value = cache.get(key)
+    except Exception:  # a cache outage must never take the catalog down with it
+        current_app.logger.warning("catalog cache unavailable", exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=seconds)
+        except Exception:
+            current_app.logger.warning("catalog cache unavailable", exc_info=True)
+    return value
+
+
+def _search_key(filters: CatalogFilters) -> str:
+    shape = repr((filters.q, filters.category, filters.min_price, filters.max_price,
+                  filters.in_stock, filters.sizes, filters.colours, filters.sort,
+                  filters.page, filters.per_page))
+    return "catalog:search:" + hashlib.sha256(shape.encode()).hexdigest()
+
+
+def facets() -> catalog.Facets:
+    """Categories, sizes and colours, cached."""
+    return _cached("catalog:facets", catalog.load_facets)
+
+
+def search(filters: CatalogFilters) -> catalog.CatalogPage:
+    """One page of catalog results, cached per filter set."""
+    return _cached(_search_key(filters), lambda: catalog.search_products(filters))
+
+
+def featured() -> list[catalog.ProductCard]:
+    """Featured products for the home page, cached."""
+    return _cached("catalog:featured", catalog.featured_products)
+
+
+def invalidate() -> None:
+    """Forget every cached listing (call after a change to products, prices or stock)."""
+    try:
+        cache.clear()
+    except Exception:
+        current_app.logger.warning("catalog cache could not be cleared", exc_info=True)
