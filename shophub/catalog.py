@@ -68,6 +68,20 @@ class CatalogPage:
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
+    def page_numbers(self) -> list[int | None]:
+        """Page links to show: first, last and two either side of this one; None marks a gap."""
+        near = range(max(1, self.page - 2), min(self.pages, self.page + 2) + 1)
+        shown = sorted({1, self.pages, *near})
+        numbers: list[int | None] = []
+        for number in shown:
+            if numbers and number - numbers[-1] == 2:
+                numbers.append(number - 1)  # a gap of one page shows that page instead
+            elif numbers and number - numbers[-1] > 2:
+                numbers.append(None)
+            numbers.append(number)
+        return numbers
+
+    @property
     def first_index(self) -> int:
         """1-based position of the first card on this page (0 when empty)."""
         return 0 if not self.total else (self.page - 1) * self.per_page + 1

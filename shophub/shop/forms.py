@@ -2,6 +2,7 @@
 
 import unicodedata
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -80,6 +81,10 @@ class CatalogFilters:
         if target.page != 1:
             args["page"] = target.page
         return args
+
+    def query_string(self, **changes) -> str:
+        """query_args() encoded for a link: 'category=shoes&page=2'."""
+        return urlencode(self.query_args(**changes), doseq=True)
 
 
 def clean_text(raw: str | None, limit: int) -> str:

@@ -83,3 +83,8 @@ def test_query_args_round_trip_and_leave_defaults_out():
     assert parse(**{k: v if isinstance(v, list) else str(v) for k, v in args.items()}) == filters
     assert "page" not in filters.query_args(page=1)
     assert parse().query_args() == {}
+
+
+def test_query_string_encodes_repeated_options():
+    filters = parse(q="red tee", size=["S", "M"])
+    assert filters.query_string(page=2) == "q=red+tee&size=S&size=M&page=2"
