@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, request
 
 from shophub import catalog, catalog_cache
-from shophub.htmx import render_page_or_block
+from shophub.htmx import render_page_or_block, wants_fragment
 from shophub.shop.forms import SORTS, parse_catalog_filters
 from shophub.shop.picker import build_picker, choose_variant
 
@@ -40,7 +40,7 @@ def product_list():
     notices = list(filters.notices)
     if results.page != filters.page:
         notices.append(f"There are only {results.pages} pages; showing the last one.")
-    return render_page_or_block(
+    response = render_page_or_block(
         "shop/catalog.html",
         "results",
         filters=filters,
@@ -51,6 +51,11 @@ def product_list():
         sorts=SORTS,
         page_sizes=config["CATALOG_PAGE_SIZES"],
     )
+    if wants_fragment():
+        # Push the tidy URL (no empty fields, corrected values) rather than the raw form query.
+        query = filters.query_string(page=results.page)
+        response.headers["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
+    return response
 
 
 @bp.get("/products/<slug>")

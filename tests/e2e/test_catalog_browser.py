@@ -71,7 +71,8 @@ def test_catalog_filters_and_pages_without_reload(page: Page):
     in_stock = expected_slugs(in_stock=True)
     assert len(in_stock) > PER_PAGE
     filters.get_by_role("radio", name="All categories").check()
-    expect(page).to_have_url(query_has(category="", in_stock="1"))
+    # The server pushes the tidy URL: empty fields and defaults are left out.
+    expect(page).to_have_url(re.compile(r"/products\?in_stock=1$"))
     expect_results(page, in_stock[:24])
 
     filters.get_by_label("Per page").select_option(str(PER_PAGE))

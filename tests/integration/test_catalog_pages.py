@@ -188,3 +188,15 @@ def test_out_of_stock_cards_are_marked(catalog, client):
     cards = re.findall(r'<li class="card">(.*?)</li>', html, re.S)
     marked = {CARD_LINK.search(card).group(1) for card in cards if "Sold out" in card}
     assert marked == sold_out and sold_out
+
+
+def test_htmx_swap_pushes_the_tidy_url(catalog, client):
+    response = client.get(
+        "/products?q=&sort=newest&category=shoes&min_price=&max_price=&in_stock=1&per_page=24",
+        headers={"HX-Request": "true"},
+    )
+    assert response.headers["HX-Push-Url"] == "/products?category=shoes&in_stock=1"
+    clamped = client.get("/products?per_page=12&page=9&min_price=-5",
+                         headers={"HX-Request": "true"})
+    assert clamped.headers["HX-Push-Url"] == "/products?per_page=12&page=3"
+    assert "HX-Push-Url" not in client.get("/products?category=shoes").headers
