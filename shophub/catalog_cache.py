@@ -59,7 +59,10 @@ def featured() -> list[catalog.ProductCard]:
 
 
 def invalidate() -> None:
-    """Forget every cached listing (call after a change to products, prices or stock)."""
+    """Forget every cached listing (call after a change to products, prices or stock).
+
+    The cache holds catalog listings only, so clearing it whole is safe.
+    """
     try:
         cache.clear()
     except Exception:
