@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from shophub.extensions import db
@@ -197,9 +197,13 @@ def _size_key(size: str) -> tuple[int, str]:
 
 
 @cache
-def _facets_statement():
-    # Built once: the statement has no parameters, so building it per request is wasted work.
+def _facets_statement(in_category: bool):
+    # Built once per shape; the category slug is a bound parameter.
     listed = select(Variant.product_id).join(Product).where(Product.archived.is_(False))
+    if in_category:
+        listed = listed.join(Category, Category.id == Product.category_id).where(
+            Category.slug == bindparam("category")
+        )
     return union_all(
         select(literal("category"), Category.slug, Category.name, Category.position),
         select(literal("size"), Variant.size, Variant.size, literal(0))
@@ -211,9 +215,10 @@ def _facets_statement():
     )
 
 
-def load_facets() -> Facets:
-    """Categories, sizes and colours on offer, in one statement."""
-    rows = db.session.execute(_facets_statement()).all()
+def load_facets(category: str | None = None) -> Facets:
+    """Every category, and the sizes and colours on offer (within `category` if given)."""
+    statement = _facets_statement(category is not None)
+    rows = db.session.execute(statement, {"category": category} if category else {}).all()
     categories = sorted(
         ((slug, name, position) for kind, slug, name, position in rows if kind == "category"),
         key=lambda c: (c[2], c[1]),

@@ -43,9 +43,10 @@ def _search_key(filters: CatalogFilters) -> str:
     return "catalog:search:" + hashlib.sha256(shape.encode()).hexdigest()
 
 
-def facets() -> catalog.Facets:
-    """Categories, sizes and colours, cached."""
-    return _cached("catalog:facets", catalog.load_facets)
+def facets(category: str | None = None) -> catalog.Facets:
+    """Categories, and sizes and colours (within `category` if given), cached."""
+    key = "catalog:facets:" + hashlib.sha256((category or "").encode()).hexdigest()
+    return _cached(key, lambda: catalog.load_facets(category))
 
 
 def search(filters: CatalogFilters) -> catalog.CatalogPage:

@@ -32,7 +32,7 @@ def product_list():
         config["CATALOG_PAGE_SIZES"],
         config["CATALOG_DEFAULT_PAGE_SIZE"],
     )
-    facets = catalog_cache.facets()
+    facets = catalog_cache.facets(filters.category)
     category_name = facets.category_name(filters.category)
     if filters.category and category_name is None:
         abort(404, description="There is no such category.")

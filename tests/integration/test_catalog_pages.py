@@ -200,3 +200,11 @@ def test_htmx_swap_pushes_the_tidy_url(catalog, client):
                          headers={"HX-Request": "true"})
     assert clamped.headers["HX-Push-Url"] == "/products?per_page=12&page=3"
     assert "HX-Push-Url" not in client.get("/products?category=shoes").headers
+
+
+def test_option_filters_offer_only_values_in_the_category(catalog, client):
+    _, html = listed(client, "?category=shoes")
+    offered = {spec_variant["size"] for spec in product_specs() if spec["category"] == "shoes"
+               and not spec["archived"] for spec_variant in spec["variants"]} - {None}
+    assert set(re.findall(r'name="size" value="([^"]+)"', html)) == offered
+    assert re.findall(r'name="category" value="([^"]*)"', html) == ["", "tops", "shoes", "home"]
