@@ -1,7 +1,9 @@
 """Answering HTMX requests: the same template gives the whole page or one named block."""
 
+from collections.abc import Sequence
+
 from flask import Response, make_response, render_template, request
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_blocks
 
 
 def wants_fragment() -> bool:
@@ -14,12 +16,17 @@ def wants_fragment() -> bool:
     )
 
 
-def render_page_or_block(template: str, block: str, **context) -> Response:
-    """Render the whole page, or only `block` for an HTMX swap; the answer varies on HX-Request."""
+def render_page_or_block(template: str, block: str | Sequence[str], **context) -> Response:
+    """Render the whole page, or only the named block(s) for an HTMX swap.
+
+    Blocks after the first are out-of-band swaps; templates see `is_fragment` to mark them.
+    The answer varies on HX-Request.
+    """
     if wants_fragment():
-        body = render_block(template, block, **context)
+        blocks = [block] if isinstance(block, str) else list(block)
+        body = render_blocks(template, blocks, is_fragment=True, **context)
     else:
-        body = render_template(template, **context)
+        body = render_template(template, is_fragment=False, **context)
     response = make_response(body)
     response.vary.add("HX-Request")
     return response

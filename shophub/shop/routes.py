@@ -42,7 +42,7 @@ def product_list():
         notices.append(f"There are only {results.pages} pages; showing the last one.")
     response = render_page_or_block(
         "shop/catalog.html",
-        "results",
+        ("results", "option_filters"),
         filters=filters,
         facets=facets,
         category_name=category_name,

@@ -208,3 +208,14 @@ def test_option_filters_offer_only_values_in_the_category(catalog, client):
                and not spec["archived"] for spec_variant in spec["variants"]} - {None}
     assert set(re.findall(r'name="size" value="([^"]+)"', html)) == offered
     assert re.findall(r'name="category" value="([^"]*)"', html) == ["", "tops", "shoes", "home"]
+
+
+def test_htmx_answer_swaps_the_option_filters_out_of_band(catalog, client):
+    html = client.get("/products?category=home&size=M", headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    oob = re.search(r'<div id="option-filters" hx-swap-oob="true">.*?</div>\s*$', html, re.S)
+    assert oob, html[-800:]
+    # Home has no sizes, but the chosen one stays visible so that it can be unticked.
+    assert re.findall(r'name="size" value="([^"]+)" checked', oob.group(0)) == ["M"]
+    full = client.get("/products?category=home").get_data(as_text=True)
+    assert '<div id="option-filters">' in full and "hx-swap-oob" not in full
