@@ -20,7 +20,8 @@ def image_srcset(file: str | None) -> str:
     """A srcset attribute value listing every stored width of a picture."""
     if not file:
         return ""
-    return ", ".join(f"{image_url(file, w)} {w}w" for w in IMAGE_WIDTHS)
+    base = f"{request.script_root}/media/{file}"
+    return ", ".join(f"{base}-{width}.webp {width}w" for width in IMAGE_WIDTHS)
 
 
 @bp.get("/media/<path:path>")
