@@ -1,4 +1,6 @@
-"""A short-lived cache of catalog listings, shared by every worker when Redis is configured.
+"""A short-lived cache of catalog listings and of the HTML that depends only on their filters.
+
+It is shared by every worker when Redis is configured.
 
 Listings may lag a change by at most CATALOG_CACHE_SECONDS (0 turns the cache off); product
 pages, the cart and the checkout always read the database. Changes made through the shop's
@@ -7,6 +9,7 @@ own services call invalidate() so that they show at once.
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import current_app
@@ -36,11 +39,25 @@ def _cached(key: str, compute: Callable[[], T]) -> T:
     return value
 
 
-def _search_key(filters: CatalogFilters) -> str:
+def _digest(filters: CatalogFilters, with_page: bool = True) -> str:
     shape = repr((filters.q, filters.category, filters.min_price, filters.max_price,
                   filters.in_stock, filters.sizes, filters.colours, filters.sort,
-                  filters.page, filters.per_page))
-    return "catalog:search:" + hashlib.sha256(shape.encode()).hexdigest()
+                  filters.page if with_page else None, filters.per_page))
+    return hashlib.sha256(shape.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FragmentCache:
+    """What a template's {% cache %} tag needs to cache a fragment of one listing."""
+
+    key: str
+    seconds: int
+
+
+def fragment(filters: CatalogFilters) -> FragmentCache:
+    """Cache settings for HTML that depends only on `filters` (0 seconds: not cached)."""
+    return FragmentCache(key="catalog:fragment:" + _digest(filters, with_page=False),
+                         seconds=max(0, current_app.config["CATALOG_CACHE_SECONDS"]))
 
 
 def facets(category: str | None = None) -> catalog.Facets:
@@ -51,7 +68,7 @@ def facets(category: str | None = None) -> catalog.Facets:
 
 def search(filters: CatalogFilters) -> catalog.CatalogPage:
     """One page of catalog results, cached per filter set."""
-    return _cached(_search_key(filters), lambda: catalog.search_products(filters))
+    return _cached("catalog:search:" + _digest(filters), lambda: catalog.search_products(filters))
 
 
 def featured() -> list[catalog.ProductCard]:

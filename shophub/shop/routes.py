@@ -50,6 +50,7 @@ def product_list():
         notices=notices,
         sorts=SORTS,
         page_sizes=config["CATALOG_PAGE_SIZES"],
+        listing_cache=catalog_cache.fragment(filters),
     )
     if wants_fragment():
         # Push the tidy URL (no empty fields, corrected values) rather than the raw form query.

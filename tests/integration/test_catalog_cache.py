@@ -69,3 +69,23 @@ def test_a_cache_outage_never_breaks_the_catalog(database_url, tmp_path):
     with app.app_context():
         catalog_cache.invalidate()
         db.engine.dispose()
+
+
+def test_filter_panel_is_cached_with_the_listing(catalog, client, app):
+    from shophub.models import Category
+
+    client.get("/products")
+    with app.app_context():
+        db.session.add(Category(name="Garden", slug="garden", position=9))
+        db.session.commit()
+    assert 'value="garden"' not in client.get("/products").get_data(as_text=True)
+    with app.app_context():
+        catalog_cache.invalidate()
+    assert 'value="garden"' in client.get("/products").get_data(as_text=True)
+
+
+def test_filter_panel_follows_the_filters(catalog, client):
+    client.get("/products?in_stock=1")
+    html = client.get("/products?in_stock=1&sort=name").get_data(as_text=True)
+    assert 'value="name" selected' in html
+    assert 'value="newest" selected' not in html
