@@ -80,11 +80,6 @@ class Variant(db.Model):
     product: Mapped[Product] = relationship(back_populates="variants")
 
     @property
-    def label(self) -> str:
-        """Human name of the option values, e.g. 'M / Blue'."""
-        return " / ".join(v for v in (self.size, self.colour) if v) or "Standard"
-
-    @property
     def in_stock(self) -> bool:
         """Whether at least one unit can be sold."""
         return self.stock > 0
