@@ -146,7 +146,7 @@ def demo_products() -> list[DemoProduct]:
                     f"Part of our {category_name.lower()} range, chosen for quality and value.\n\n"
                     "Ships within two working days. Free returns within 30 days."
                 ),
-                featured=position in (0, 3) and len(products) % 2 == 0 or position == 1,
+                featured=(position in (0, 3) and len(products) % 2 == 0) or position == 1,
                 # Interleave categories so that "newest first" mixes the shelves.
                 created_at=BASE_TIME - timedelta(
                     hours=3 * (position * len(CATEGORIES) + category_index)
