@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -42,6 +43,20 @@ def cache_settings(redis_url: str | None) -> dict:
     return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
 
 
+def mail_settings(env, instance_path: str) -> dict:
+    """Outgoing mail: SMTP when MAIL_SERVER is set, else .eml files in instance/outbox/."""
+    return {
+        "MAIL_SERVER": env.get("MAIL_SERVER"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "1") == "1",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "ShopHub <shop@localhost>"),
+        "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
+    }
+
+
 def load_settings(instance_path: str) -> dict:
     """Build the Flask config mapping from the environment."""
     load_dotenv(override=False)
@@ -72,4 +87,16 @@ def load_settings(instance_path: str) -> dict:
         "CATALOG_PAGE_SIZES": (12, 24, 48),
         "CATALOG_DEFAULT_PAGE_SIZE": 24,
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
+        **mail_settings(env, instance_path),
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        "RATELIMIT_ACCOUNT": env.get("RATELIMIT_ACCOUNT", "5 per minute;20 per hour"),
+        "JOB_RETRY_INTERVALS": [10, 60, 300],
+        "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "60")),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "CART_COOKIE_DAYS": 30,
     }
