@@ -9,7 +9,7 @@ from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from shophub.extensions import db
-from shophub.models import Banner, Category, Product, ProductImage, Variant
+from shophub.models import Banner, Category, Product, ProductImage, Variant, WishlistItem
 from shophub.shop.forms import CatalogFilters
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -190,6 +190,17 @@ def featured_products(limit: int = 10) -> list[ProductCard]:
     """Featured products for the home page, newest first."""
     query = _card_query().where(Product.featured.is_(True))
     return _cards(_ordered(query, "newest").limit(limit))
+
+
+def cards_saved_by(user_id: int) -> list[ProductCard]:
+    """Cards of the listed products a customer saved to the wishlist, newest saved first."""
+    query = (
+        _card_query()
+        .join(WishlistItem, WishlistItem.product_id == Product.id)
+        .where(WishlistItem.user_id == user_id)
+        .order_by(WishlistItem.created_at.desc(), WishlistItem.id.desc())
+    )
+    return _cards(query)
 
 
 def _size_key(size: str) -> tuple[int, str]:

@@ -1,6 +1,9 @@
 """Extension objects, created unbound and initialised in create_app()."""
 
 from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -27,3 +30,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 cache = Cache()
+login_manager = LoginManager()
+# Storage comes from RATELIMIT_STORAGE_URI: memory:// locally, Redis when REDIS_URL is set.
+limiter = Limiter(key_func=get_remote_address)

@@ -1,0 +1,1 @@
+"""Account blueprint: sign-up, login, password reset, profile, addresses, wishlist, orders."""

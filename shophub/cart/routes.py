@@ -1,0 +1,92 @@
+"""Cart routes: parse the form, call the cart service, answer with the cart or a redirect."""
+
+from flask import Blueprint, flash, redirect, request, url_for
+
+from shophub import carts
+from shophub.cart.identity import new_guest_token, owner, remember_badge_count
+from shophub.htmx import render_page_or_block, wants_fragment
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+
+def _cart_answer(message: str | None = None, ok: bool = True):
+    """The cart fragment and badge for HTMX, or a redirect to the cart page with a flash."""
+    if not wants_fragment():
+        if message:
+            flash(message, "success" if ok else "error")
+        return redirect(url_for("cart.view"), code=303)
+    view = carts.load_view(*owner())
+    remember_badge_count(view.item_count)
+    response = render_page_or_block(
+        "cart/cart.html", ("cart_contents", "cart_badge"), view=view, message=message, ok=ok
+    )
+    if not ok:
+        response.status_code = 422
+    return response
+
+
+@bp.get("")
+def view():
+    """The cart page."""
+    cart_view = carts.load_view(*owner())
+    remember_badge_count(cart_view.item_count)
+    return render_page_or_block("cart/cart.html", "cart_contents", view=cart_view)
+
+
+def _product_url(variant_id) -> str:
+    slug = carts.product_slug_of(variant_id)
+    return url_for("shop.product_detail", slug=slug) if slug else url_for("shop.product_list")
+
+
+@bp.post("/items")
+def add():
+    """Add the chosen variant and quantity."""
+    try:
+        variant_id = carts.parse_id(request.form.get("variant_id"))
+        quantity = carts.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
+        user_id, token = owner()
+        cart = carts.find_cart(user_id, token) or carts.open_cart(user_id, new_guest_token)
+        message, ok = carts.add_item(cart, variant_id, quantity), True
+    except carts.CartError as error:
+        message, ok = str(error), False
+    if wants_fragment():
+        remember_badge_count(carts.badge_count(*owner()))
+        response = render_page_or_block(
+            "cart/added.html", ("add_result", "cart_badge"), message=message, ok=ok
+        )
+        if not ok:
+            response.status_code = 422
+        return response
+    flash(message, "success" if ok else "error")
+    if ok:
+        return redirect(url_for("cart.view"), code=303)
+    return redirect(_product_url(request.form.get("variant_id")), code=303)
+
+
+@bp.post("/items/<int:item_id>")
+def update(item_id: int):
+    """Change a line's quantity; 0 removes it."""
+    try:
+        quantity = carts.parse_quantity(request.form.get("quantity"), allow_zero=True)
+        message = carts.update_item(carts.find_cart(*owner()), item_id, quantity)
+    except carts.CartError as error:
+        return _cart_answer(str(error), ok=False)
+    return _cart_answer(message)
+
+
+@bp.post("/items/<int:item_id>/delete")
+def remove(item_id: int):
+    """Remove a line."""
+    try:
+        message = carts.remove_item(carts.find_cart(*owner()), item_id)
+    except carts.CartError as error:
+        return _cart_answer(str(error), ok=False)
+    return _cart_answer(message)
+
+
+@bp.post("/empty")
+def empty():
+    """Remove every line."""
+    return _cart_answer(carts.empty_cart(carts.find_cart(*owner())))
+
+
