@@ -80,10 +80,13 @@ def _millis(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, headers: dict, args) -> dict:
-    """Load one URL with wrk and return requests/s, p50, p99 and non-2xx count."""
+def run_wrk(url: str, headers: dict, args, script: Path | None = None) -> dict:
+    """Load one URL with wrk (a Lua `script` may set method and body) and return
+    requests/s, p50, p99 and non-2xx count."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
                "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
     for name, value in headers.items():
         command[1:1] = ["-H", f"{name}: {value}"]
     output = subprocess.run(command, check=True, capture_output=True, text=True,

@@ -3,10 +3,13 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shophub import cli, errors, health, media, security
+from shophub import auth, cli, errors, health, jobs, mail, media, security
+from shophub.account.forms import country_name
+from shophub.cart.identity import current_badge_count
 from shophub.config import load_settings
-from shophub.extensions import cache, csrf, db, migrate
+from shophub.extensions import cache, csrf, db, limiter, migrate
 from shophub.money import format_money
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,11 +36,23 @@ def create_app(config: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    limiter.init_app(app)
+    auth.init_app(app)
+    jobs.init_app(app)
+    mail.init_app(app)
     security.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        # Behind N trusted proxies, read the client address (for rate limits) from X-Forwarded-*.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from shophub.account.routes import bp as account_bp
+    from shophub.cart.routes import bp as cart_bp
     from shophub.shop.routes import bp as shop_bp
 
     app.register_blueprint(shop_bp)
+    app.register_blueprint(cart_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)
@@ -46,7 +61,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["money"] = lambda cents: format_money(
         cents, app.config["STORE_CURRENCY"]
     )
-    app.jinja_env.globals.update(image_url=media.image_url, image_srcset=media.image_srcset)
+    app.jinja_env.globals.update(
+        image_url=media.image_url, image_srcset=media.image_srcset,
+        cart_badge_count=current_badge_count,
+        endpoint_exists=lambda endpoint: endpoint in app.view_functions,
+        country_name=country_name,
+    )
 
     @app.context_processor
     def store_context():

@@ -53,9 +53,9 @@ def save_address(user: User, data: AddressData, address: Address | None = None,
                  make_default: bool = False) -> Address:
     """Add a new address or change one of the user's; the first address becomes the default."""
     if address is None:
+        make_default = make_default or not addresses_of(user)
         address = Address(user_id=user.id)
         db.session.add(address)
-        make_default = make_default or not addresses_of(user)
     elif address.user_id != user.id:
         raise PermissionError("address belongs to another user")
     for field, value in vars(data).items():

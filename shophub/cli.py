@@ -17,6 +17,30 @@ def seed_demo_command(if_empty: bool) -> None:
     click.echo(report)
 
 
+@shophub_cli.command("create-admin")
+@click.argument("email")
+def create_admin_command(email: str) -> None:
+    """Create an admin account, or promote an existing user to admin."""
+    from shophub import users
+    from shophub.extensions import db
+
+    existing = users.find_by_email(users.normalise_email(email)) if "@" in email else None
+    if existing:
+        password = click.prompt("New password (leave empty to keep the current one)",
+                                hide_input=True, default="", show_default=False)
+        if password and click.prompt("Repeat for confirmation", hide_input=True) != password:
+            raise click.ClickException("The two passwords do not match.")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, created = users.make_admin(email, password or None)
+        db.session.commit()
+    except users.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{'Created' if created else 'Promoted'} admin {user.email}.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command group."""
     app.cli.add_command(shophub_cli)

@@ -99,4 +99,5 @@ def load_settings(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "CART_COOKIE_DAYS": 30,
+        "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
     }

@@ -3,6 +3,7 @@
 import pycountry
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shophub.address_book import AddressData
@@ -10,6 +11,12 @@ from shophub.shop.forms import clean_text
 from shophub.users import PASSWORD_MAX_LENGTH
 
 COUNTRIES = sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+_COUNTRY_NAMES = dict(COUNTRIES)
+
+
+def country_name(code: str) -> str:
+    """A country's English name from its ISO 3166 code."""
+    return _COUNTRY_NAMES.get(code, code)
 
 
 def _strip(value):
@@ -87,7 +94,8 @@ class AddressForm(FlaskForm):
                          filters=[_strip])
     postal_code = StringField("Postal code", validators=[DataRequired(), Length(max=20)],
                               filters=[_strip])
-    country = SelectField("Country", choices=COUNTRIES, validators=[DataRequired()])
+    country = SelectField("Country", validators=[DataRequired()],
+                          choices=[SelectChoice(code, name) for code, name in COUNTRIES])
     phone = StringField("Phone (optional)", validators=[Optional(), Length(max=40)],
                         filters=[_strip])
     make_default = BooleanField("Use as my default address")

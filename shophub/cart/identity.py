@@ -17,6 +17,8 @@ def _serializer() -> URLSafeSerializer:
 
 def guest_token() -> str | None:
     """The guest cart token from the signed cookie (None if absent or tampered with)."""
+    if "new_guest_token" in g:
+        return g.new_guest_token
     raw = request.cookies.get(COOKIE_NAME)
     if not raw:
         return None
@@ -37,6 +39,7 @@ def owner() -> tuple[int | None, str | None]:
 def new_guest_token() -> str:
     """Make a token for a new guest cart and send it back in the signed cookie."""
     token = secrets.token_urlsafe(32)
+    g.new_guest_token = token
     config = current_app.config
 
     @after_this_request

@@ -1,8 +1,9 @@
 """Storefront routes: parse the request, ask the catalog, render."""
 
 from flask import Blueprint, abort, current_app, request
+from flask_login import current_user
 
-from shophub import catalog, catalog_cache
+from shophub import catalog, catalog_cache, wishlist
 from shophub.htmx import render_page_or_block, wants_fragment
 from shophub.shop.forms import SORTS, parse_catalog_filters
 from shophub.shop.picker import build_picker, choose_variant
@@ -13,11 +14,13 @@ bp = Blueprint("shop", __name__)
 @bp.get("/")
 def home():
     """Home page: banners, featured products, categories."""
+    featured = catalog_cache.featured()
     return render_page_or_block(
         "shop/home.html",
         "content",
         banners=catalog.active_banners(),
-        featured=catalog_cache.featured(),
+        featured=featured,
+        saved_ids=wishlist.saved_product_ids(current_user, [card.id for card in featured]),
         facets=catalog_cache.facets(),
     )
 
@@ -47,6 +50,7 @@ def product_list():
         facets=facets,
         category_name=category_name,
         results=results,
+        saved_ids=wishlist.saved_product_ids(current_user, [card.id for card in results.cards]),
         notices=notices,
         sorts=SORTS,
         page_sizes=config["CATALOG_PAGE_SIZES"],
@@ -77,4 +81,5 @@ def product_detail(slug: str):
         "buy_box",
         product=product,
         picker=build_picker(product.variants, chosen),
+        saved_ids=wishlist.saved_product_ids(current_user, [product.id]),
     )

@@ -45,7 +45,8 @@ def live_server(tmp_path_factory):
     """The base URL of a ShopHub server with the test catalog, on its own SQLite file."""
     tmp_path = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    app = make_app(url, tmp_path)
+    # CSRF on, as in production: the browser tests prove HTMX sends the token.
+    app = make_app(url, tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         flask_migrate.upgrade()
         insert_catalog()

@@ -1,0 +1,258 @@
+"""Accounts: sign-up, login and logout, sessions, password reset, profile, roles, CLI."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Blueprint
+from sqlalchemy import func, select
+
+from shophub import mail, users
+from shophub.auth import role_required, safe_next_url
+from shophub.extensions import db
+from shophub.models import PasswordResetToken, User
+from tests.shop_data import PASSWORD, log_in, make_user
+
+
+def outbox(app):
+    return mail.outbox_messages(app.config["MAIL_OUTBOX"])
+
+
+def register(client, email="New.Person@Example.COM", password=PASSWORD, confirm=None):
+    return client.post("/account/register", data={
+        "name": "New Person", "email": email, "password": password,
+        "confirm": confirm if confirm is not None else password,
+    })
+
+
+def test_register_normalises_email_logs_in_and_mails_a_welcome(app, client):
+    response = register(client)
+    assert response.status_code == 303
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.email == "new.person@example.com"
+        assert user.role == "customer"
+        assert user.password_hash.startswith("scrypt:")
+        assert PASSWORD not in user.password_hash
+    assert "Welcome" in client.get("/account/profile").get_data(as_text=True)
+    messages = outbox(app)
+    assert [m["To"] for m in messages] == ["new.person@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "confirm", "message"),
+    [
+        ("not-an-email", PASSWORD, None, "That email address is not valid"),
+        ("a@example.com", "short", None, "Use at least 10 characters."),
+        ("a@example.com", "aaaaaaaaaaaa", None, "Use more than three different characters."),
+        ("a@example.com", "password123", None, "too easy to guess"),
+        ("a@example.com", PASSWORD, "something else", "The passwords do not match."),
+    ],
+)
+def test_register_refuses_bad_input(app, client, email, password, confirm, message):
+    response = register(client, email, password, confirm)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_email_is_unique_whatever_its_case(app, client):
+    with app.app_context():
+        make_user("taken@example.com")
+    response = register(client, "TAKEN@example.com")
+    assert response.status_code == 422
+    assert "An account with this email already exists." in response.get_data(as_text=True)
+
+
+def test_login_renews_the_session_and_logout_is_a_post(app, client):
+    with app.app_context():
+        make_user()
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    response = log_in(client)
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("_user_id")
+    assert client.get("/account/logout").status_code == 405
+    assert client.post("/account/logout").status_code == 303
+    assert client.get("/account/profile").status_code == 302
+
+
+def test_wrong_password_unknown_email_and_inactive_account_fail_alike(app, client):
+    with app.app_context():
+        make_user()
+        make_user("off@example.com")
+        db.session.scalar(select(User).where(User.email == "off@example.com")).active = False
+        db.session.commit()
+    for email, password in (("shopper@example.com", "wrong password!"),
+                            ("nobody@example.com", PASSWORD), ("off@example.com", PASSWORD)):
+        response = log_in(client, email, password)
+        assert response.status_code == 422
+        assert "That email and password do not match an account." in response.get_data(
+            as_text=True)
+    assert client.get("/account/profile").status_code == 302
+
+
+def test_remember_me_sets_a_lasting_cookie(app, client):
+    with app.app_context():
+        make_user()
+    cookies = log_in(client, remember=True).headers.getlist("Set-Cookie")
+    assert any(c.startswith("remember_token=") and "Expires=" in c for c in cookies)
+
+
+def test_next_parameter_cannot_leave_the_site(app, client):
+    with app.app_context():
+        make_user()
+    response = client.post("/account/login?next=https://evil.example/",
+                           data={"email": "shopper@example.com", "password": PASSWORD})
+    assert response.headers["Location"] == "/account"
+    assert safe_next_url("//evil.example/x", "/d") == "/d"
+    assert safe_next_url("/\\evil.example", "/d") == "/d"
+    assert safe_next_url("/account/wishlist?x=1", "/d") == "/account/wishlist?x=1"
+
+
+def test_change_password_logs_out_other_sessions(app):
+    with app.app_context():
+        make_user()
+    here, elsewhere = app.test_client(), app.test_client()
+    log_in(here)
+    log_in(elsewhere)
+    new = "a much better passphrase"
+    wrong = here.post("/account/password", data={
+        "current": "not it at all", "password": new, "confirm": new})
+    assert wrong.status_code == 422
+    assert "Your current password is not correct." in wrong.get_data(as_text=True)
+    response = here.post("/account/password", data={
+        "current": PASSWORD, "password": new, "confirm": new})
+    assert response.status_code == 303
+    assert here.get("/account/profile").status_code == 200
+    assert elsewhere.get("/account/profile").status_code == 302
+    assert log_in(app.test_client(), password=new).status_code == 303
+
+
+def test_profile_changes_name_and_email_but_not_to_a_taken_one(app, client):
+    with app.app_context():
+        make_user()
+        make_user("other@example.com")
+    log_in(client)
+    taken = client.post("/account/profile", data={"name": "X", "email": "Other@example.com"})
+    assert taken.status_code == 422
+    assert "Another account already uses this email." in taken.get_data(as_text=True)
+    ok = client.post("/account/profile", data={"name": "Sam S.", "email": "sam@example.com"})
+    assert ok.status_code == 303
+    with app.app_context():
+        emails = set(db.session.scalars(select(User.email)))
+        assert emails == {"sam@example.com", "other@example.com"}
+
+
+def _reset_link(app) -> str:
+    message = outbox(app)[-1]
+    text = message.get_body(("plain",)).get_content()
+    link = next(word for word in text.split() if "/account/password/reset/" in word)
+    return link[link.index("/account/"):]
+
+
+def test_reset_answers_the_same_for_unknown_emails(app, client):
+    with app.app_context():
+        make_user()
+    known = client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    unknown = client.post("/account/password/reset", data={"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda html: html.replace("shopper@example.com", "E").replace(  # noqa: E731
+        "nobody@example.com", "E")
+    assert strip(known.get_data(as_text=True)) == strip(unknown.get_data(as_text=True))
+    assert len(outbox(app)) == 1
+
+
+def test_reset_token_works_once_and_logs_other_sessions_out(app):
+    with app.app_context():
+        make_user()
+    other_device = app.test_client()
+    log_in(other_device)
+    client = app.test_client()
+    client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    link = _reset_link(app)
+    new = "brand new passphrase"
+    assert client.get(link).status_code == 200
+    response = client.post(link, data={"password": new, "confirm": new})
+    assert response.status_code == 303
+    again = app.test_client().post(link, data={"password": "another passphrase",
+                                               "confirm": "another passphrase"})
+    assert again.status_code == 410
+    assert "already been used" in again.get_data(as_text=True)
+    assert other_device.get("/account/profile").status_code == 302
+    assert log_in(app.test_client(), password=new).status_code == 303
+
+
+def test_expired_and_unknown_reset_tokens_are_refused(app, client):
+    with app.app_context():
+        make_user()
+    client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    link = _reset_link(app)
+    with app.app_context():
+        token = db.session.scalar(select(PasswordResetToken))
+        token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.commit()
+    response = client.post(link, data={"password": "brand new passphrase",
+                                       "confirm": "brand new passphrase"})
+    assert response.status_code == 410
+    assert "expired" in response.get_data(as_text=True)
+    assert client.get("/account/password/reset/made-up-token").status_code == 410
+    assert log_in(app.test_client()).status_code == 303
+
+
+def test_a_newer_reset_spends_older_links(app, client):
+    with app.app_context():
+        make_user()
+    client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    first = _reset_link(app)
+    client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    second = _reset_link(app)
+    assert first != second
+    new = "brand new passphrase"
+    assert client.post(second, data={"password": new, "confirm": new}).status_code == 303
+    assert app.test_client().get(first).status_code == 410
+
+
+def test_role_required_checks_on_the_server(app):
+    area = Blueprint("staff_area", __name__)
+
+    @area.get("/staff-only")
+    @role_required("staff", "admin")
+    def staff_only():
+        return "back office"
+
+    app.register_blueprint(area)
+    with app.app_context():
+        make_user("customer@example.com")
+        make_user("staff@example.com", role="staff")
+    stranger = app.test_client()
+    response = stranger.get("/staff-only")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    customer = app.test_client()
+    log_in(customer, "customer@example.com")
+    assert customer.get("/staff-only").status_code == 403
+    staff = app.test_client()
+    log_in(staff, "staff@example.com")
+    assert staff.get("/staff-only").get_data(as_text=True) == "back office"
+
+
+def test_create_admin_prompts_for_the_password_and_promotes(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["shophub", "create-admin", "Boss@Example.com"],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    with app.app_context():
+        make_user("clerk@example.com")
+        boss = users.find_by_email("boss@example.com")
+        assert boss.role == "admin"
+    result = runner.invoke(args=["shophub", "create-admin", "clerk@example.com"], input="\n")
+    assert result.exit_code == 0, result.output
+    assert "Promoted admin clerk@example.com." in result.output
+    with app.app_context():
+        assert users.find_by_email("clerk@example.com").role == "admin"
+    assert log_in(app.test_client(), "clerk@example.com").status_code == 303
+    weak = runner.invoke(args=["shophub", "create-admin", "new@example.com"], input="x\nx\n")
+    assert weak.exit_code != 0 and "Use at least 10 characters." in weak.output
