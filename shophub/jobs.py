@@ -104,7 +104,10 @@ def enqueue(func, *args, **kwargs) -> None:
 
 def enqueue_after_commit(func, *args, **kwargs) -> None:
     """Queue a job once the current transaction commits; a rollback drops it."""
-    db.session.info.setdefault(PENDING_KEY, []).append((func, args, kwargs))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any write still drops the job
+    session.info.setdefault(PENDING_KEY, []).append((func, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")

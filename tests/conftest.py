@@ -45,6 +45,11 @@ def make_app(database_url: str, tmp_path, **overrides):
         "MEDIA_ROOT": str(tmp_path / "media"),
         "WTF_CSRF_ENABLED": False,
         "CATALOG_CACHE_SECONDS": 0,
+        # Services only where a test asks for them, whatever the environment says.
+        "REDIS_URL": None,
+        "CACHE_TYPE": "SimpleCache",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_SERVER": None,
     }
     config.update(overrides)
     return create_app(config)
