@@ -149,8 +149,13 @@ def make_admin(email: str, password: str | None) -> tuple[User, bool]:
 
 
 def load_session_user(session_token: str) -> User | None:
-    """The user a login session belongs to (Flask-Login's user loader)."""
-    return db.session.scalar(select(User).where(User.session_token == session_token))
+    """The active user a login session belongs to (Flask-Login's user loader).
+
+    A deactivated user's sessions end at their next request.
+    """
+    return db.session.scalar(
+        select(User).where(User.session_token == session_token, User.active.is_(True))
+    )
 
 
 

@@ -256,3 +256,14 @@ def test_create_admin_prompts_for_the_password_and_promotes(app):
     assert log_in(app.test_client(), "clerk@example.com").status_code == 303
     weak = runner.invoke(args=["shophub", "create-admin", "new@example.com"], input="x\nx\n")
     assert weak.exit_code != 0 and "Use at least 10 characters." in weak.output
+
+
+def test_a_deactivated_account_is_logged_out_at_its_next_request(app, client):
+    with app.app_context():
+        make_user()
+    log_in(client, remember=True)
+    assert client.get("/account/profile").status_code == 200
+    with app.app_context():
+        users.find_by_email("shopper@example.com").active = False
+        db.session.commit()
+    assert client.get("/account/profile").status_code == 302
