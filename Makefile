@@ -34,6 +34,7 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python -m bench.cart
 
 clean:
 	rm -rf $(VENV) .pytest_cache
