@@ -20,7 +20,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.catalog import free_port, median_run, prepare_database, run_wrk, wait_until_up
+from bench.catalog import (
+    free_port,
+    median_run,
+    prepare_database,
+    print_table,
+    run_wrk,
+    stop_server,
+    wait_until_up,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,18 +136,9 @@ def main() -> int:
                     runs[label].append(result)
         results = [{"label": label, **median_run(runs[label])} for label, *_ in targets]
     finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=15)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop_server(server, workdir)
 
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, median of "
-          f"{args.rounds} rounds, gunicorn -w 2 sync, "
-          f"{'SQLite' if not args.database_url else args.database_url}")
-    print(f"{'target':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for row in results:
-        print(f"{row['label']:<40} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} "
-              f"{row['p99_ms']:>8.2f} {row['non_2xx']:>8}")
+    print_table(results, args, heading="target", width=40)
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / f"cart-{int(time.time())}.json").write_text(json.dumps(results, indent=2))

@@ -106,6 +106,25 @@ def median_run(runs: list[dict]) -> dict:
     return {**middle, "non_2xx": sum(run["non_2xx"] for run in runs)}
 
 
+def stop_server(server, workdir: Path) -> None:
+    """Stop gunicorn and remove the temporary folder."""
+    if server:
+        server.terminate()
+        server.wait(timeout=15)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_table(results: list[dict], args, heading: str, width: int) -> None:
+    """Print the wrk settings and one row per target."""
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, median of "
+          f"{args.rounds} rounds, "
+          f"gunicorn -w 2 sync, {'SQLite' if not args.database_url else args.database_url}")
+    print(f"{heading:<{width}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for row in results:
+        print(f"{row['label']:<{width}} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} "
+              f"{row['p99_ms']:>8.2f} {row['non_2xx']:>8}")
+
+
 def main() -> int:
     """Set up, serve, load every URL in turn, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -155,18 +174,9 @@ def main() -> int:
                 runs[label].append(run_wrk(base + path, headers, args))
         results = [{"label": label, **median_run(runs[label])} for label, _, _ in targets]
     finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=15)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop_server(server, workdir)
 
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, median of "
-          f"{args.rounds} rounds, "
-          f"gunicorn -w 2 sync, {'SQLite' if not args.database_url else args.database_url}")
-    print(f"{'URL':<48} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for row in results:
-        print(f"{row['label']:<48} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} "
-              f"{row['p99_ms']:>8.2f} {row['non_2xx']:>8}")
+    print_table(results, args, heading="URL", width=48)
     share = results[1]["rps"] / results[0]["rps"]
     verdict = "met" if share >= TARGET_SHARE else "NOT met"
     print(f"\n/products runs at {share:.0%} of the bare page's requests/s "

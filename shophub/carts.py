@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from shophub.catalog import first_image_of_product
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Product, ProductImage, Variant
 
@@ -130,14 +131,7 @@ def load_view(user_id: int | None, token: str | None) -> CartView:
     """The cart of a customer (by user id) or a guest (by token), in one query."""
     if user_id is None and not token:
         return CartView(lines=[])
-    first_image = (
-        select(ProductImage.file)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
+    first_image = first_image_of_product(ProductImage.file)
     query = (
         select(
             CartItem.id, Variant.id, Product.name, Product.slug, Variant.size, Variant.colour,

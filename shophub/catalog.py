@@ -92,6 +92,18 @@ class CatalogPage:
         return self.first_index + len(self.cards) - 1 if self.cards else 0
 
 
+def first_image_of_product(column):
+    """A correlated subquery: `column` of the product's first picture (None without one)."""
+    return (
+        select(column)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
 def _card_query(filters: CatalogFilters | None = None) -> Select:
     """Select product cards; variant filters decide which variants count for price and stock."""
     variant_conditions = []
@@ -117,14 +129,7 @@ def _card_query(filters: CatalogFilters | None = None) -> Select:
         .group_by(Variant.product_id)
         .subquery("matching")
     )
-    first_image = (
-        select(ProductImage.id)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
+    first_image = first_image_of_product(ProductImage.id)
     query = (
         select(
             Product.id, Product.name, Product.slug, matching.c.min_price,

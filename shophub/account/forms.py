@@ -95,7 +95,8 @@ class AddressForm(FlaskForm):
     postal_code = StringField("Postal code", validators=[DataRequired(), Length(max=20)],
                               filters=[_strip])
     country = SelectField("Country", validators=[DataRequired()],
-                          choices=[SelectChoice(code, name) for code, name in COUNTRIES])
+                          choices=[SelectChoice("", "Choose a country…")]
+                          + [SelectChoice(code, name) for code, name in COUNTRIES])
     phone = StringField("Phone (optional)", validators=[Optional(), Length(max=40)],
                         filters=[_strip])
     make_default = BooleanField("Use as my default address")
