@@ -1,6 +1,7 @@
 """The cart service: lines and quantities checked against the catalog, priced at read time."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -207,6 +208,11 @@ def _line(cart: Cart, variant_id: int) -> CartItem | None:
     )
 
 
+def _touch(cart: Cart) -> None:
+    # Keeps a cart in use from looking abandoned to purge_guest_carts().
+    cart.updated_at = datetime.now(UTC)
+
+
 def add_item(cart: Cart, variant_id: int, quantity: int) -> str:
     """Add units of a variant (on top of any already in the cart), capped by its stock."""
     variant, label = _buyable_variant(variant_id)
@@ -218,6 +224,7 @@ def add_item(cart: Cart, variant_id: int, quantity: int) -> str:
             db.session.add(CartItem(cart_id=cart.id, variant_id=variant.id, quantity=allowed))
         else:
             line.quantity = allowed
+        _touch(cart)
         try:
             db.session.commit()
             break
@@ -256,6 +263,7 @@ def update_item(cart: Cart | None, item_id: int, quantity: int) -> str:
         raise CartError(f"{label} is sold out; you can only remove it.")
     allowed = min(quantity, variant.stock)
     line.quantity = allowed
+    _touch(cart)
     db.session.commit()
     if allowed < quantity:
         return f"Only {variant.stock} of {label} in stock, so your cart has {allowed}."
@@ -268,6 +276,7 @@ def remove_item(cart: Cart | None, item_id: int) -> str:
     variant = line.variant
     label = describe(variant.product.name, variant.size, variant.colour)
     db.session.delete(line)
+    _touch(cart)
     db.session.commit()
     return f"Removed {label} from your cart."
 
@@ -315,3 +324,18 @@ def product_slug_of(raw_variant_id) -> str | None:
         .join(Variant, Variant.product_id == Product.id)
         .where(Variant.id == variant_id, Product.archived.is_(False))
     )
+
+
+def purge_guest_carts(older_than_days: int) -> int:
+    """Delete guest carts untouched for that many days (their cookie has expired).
+
+    Returns how many were deleted.
+    """
+    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    stale = select(Cart.id).where(Cart.user_id.is_(None), Cart.updated_at < cutoff)
+    ids = list(db.session.scalars(stale))
+    if ids:
+        db.session.execute(delete(CartItem).where(CartItem.cart_id.in_(ids)))
+        db.session.execute(delete(Cart).where(Cart.id.in_(ids)))
+    db.session.commit()
+    return len(ids)

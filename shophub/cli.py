@@ -41,6 +41,19 @@ def create_admin_command(email: str) -> None:
     click.echo(f"{'Created' if created else 'Promoted'} admin {user.email}.")
 
 
+@shophub_cli.command("purge-carts")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Age in days (default: the cart cookie's lifetime, CART_COOKIE_DAYS).")
+def purge_carts_command(days: int | None) -> None:
+    """Delete abandoned guest carts (customers' carts are kept)."""
+    from flask import current_app
+
+    from shophub import carts
+
+    removed = carts.purge_guest_carts(days or current_app.config["CART_COOKIE_DAYS"])
+    click.echo(f"Deleted {removed} abandoned guest carts.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command group."""
     app.cli.add_command(shophub_cli)

@@ -40,6 +40,12 @@ def new_guest_token() -> str:
     """Make a token for a new guest cart and send it back in the signed cookie."""
     token = secrets.token_urlsafe(32)
     g.new_guest_token = token
+    keep_guest_cookie(token)
+    return token
+
+
+def keep_guest_cookie(token: str) -> None:
+    """(Re)send the signed cookie, so a cart in use lives CART_COOKIE_DAYS from its last change."""
     config = current_app.config
 
     @after_this_request
@@ -50,8 +56,6 @@ def new_guest_token() -> str:
             secure=config["SESSION_COOKIE_SECURE"],
         )
         return response
-
-    return token
 
 
 def forget_guest_cart() -> None:

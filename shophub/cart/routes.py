@@ -3,7 +3,12 @@
 from flask import Blueprint, flash, redirect, request, url_for
 
 from shophub import carts
-from shophub.cart.identity import new_guest_token, owner, remember_badge_count
+from shophub.cart.identity import (
+    keep_guest_cookie,
+    new_guest_token,
+    owner,
+    remember_badge_count,
+)
 from shophub.htmx import render_page_or_block, wants_fragment
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -45,7 +50,11 @@ def add():
         variant_id = carts.parse_id(request.form.get("variant_id"))
         quantity = carts.parse_quantity(request.form.get("quantity", "1"), allow_zero=False)
         user_id, token = owner()
-        cart = carts.find_cart(user_id, token) or carts.open_cart(user_id, new_guest_token)
+        cart = carts.find_cart(user_id, token)
+        if cart is None:
+            cart = carts.open_cart(user_id, new_guest_token)
+        elif cart.token:
+            keep_guest_cookie(cart.token)
         message, ok = carts.add_item(cart, variant_id, quantity), True
     except carts.CartError as error:
         message, ok = str(error), False

@@ -1,6 +1,7 @@
 """The cart: adding, changing and removing lines, its rules, and what HTMX gets back."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -268,3 +269,24 @@ def test_product_page_form_posts_to_the_cart(app, client, mug):
         slug = db.session.scalar(select(Product.slug))
     html = client.get(f"/products/{slug}").get_data(as_text=True)
     assert 'hx-post="/cart/items"' in html and f'name="variant_id" value="{mug}"' in html
+
+
+def test_purge_deletes_only_stale_guest_carts(app, mug):
+    with app.app_context():
+        make_user()
+    guest, customer, fresh = app.test_client(), app.test_client(), app.test_client()
+    add(guest, mug, "1")
+    log_in(customer)
+    add(customer, mug, "1")
+    with app.app_context():
+        for cart in db.session.scalars(select(Cart)):
+            cart.updated_at = datetime.now(UTC) - timedelta(days=40)
+        db.session.commit()
+    add(fresh, mug, "1")
+    result = app.test_cli_runner().invoke(args=["shophub", "purge-carts"])
+    assert "Deleted 1 abandoned guest carts." in result.output
+    with app.app_context():
+        remaining = db.session.execute(select(Cart.user_id, Cart.token)).all()
+    assert len(remaining) == 2
+    assert sum(1 for user_id, _ in remaining if user_id is not None) == 1
+    assert len(cart_rows(app)) == 2
