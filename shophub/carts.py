@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from shophub.catalog import first_image_of_product
 from shophub.extensions import db
@@ -15,6 +16,17 @@ MAX_LINE_QUANTITY = 99
 
 class CartError(ValueError):
     """A cart change that cannot be made; the message is for the shopper."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a cart change did, for the shopper: `level` is "success", or "notice" when capped."""
+
+    message: str
+    level: str = "success"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -189,7 +201,7 @@ def open_cart(user_id: int | None, new_token) -> Cart:
 
 def _buyable_variant(variant_id: int) -> tuple[Variant, str]:
     variant = db.session.scalar(
-        select(Variant).join(Product).where(Variant.id == variant_id)
+        select(Variant).options(joinedload(Variant.product)).where(Variant.id == variant_id)
     )
     if variant is None:
         raise CartError("That product option does not exist.")
@@ -213,7 +225,7 @@ def _touch(cart: Cart) -> None:
     cart.updated_at = datetime.now(UTC)
 
 
-def add_item(cart: Cart, variant_id: int, quantity: int) -> str:
+def add_item(cart: Cart, variant_id: int, quantity: int) -> Outcome:
     """Add units of a variant (on top of any already in the cart), capped by its stock."""
     variant, label = _buyable_variant(variant_id)
     for attempt in range(2):
@@ -234,9 +246,11 @@ def add_item(cart: Cart, variant_id: int, quantity: int) -> str:
                 raise
     if allowed < wanted:
         if allowed == MAX_LINE_QUANTITY and variant.stock > MAX_LINE_QUANTITY:
-            return f"A cart can hold at most {MAX_LINE_QUANTITY} of {label}; it has {allowed}."
-        return f"Only {variant.stock} of {label} in stock, so your cart has {allowed}."
-    return f"Added {quantity} × {label} to your cart."
+            return Outcome(f"A cart can hold at most {MAX_LINE_QUANTITY} of {label}; "
+                           f"it has {allowed}.", "notice")
+        return Outcome(f"Only {variant.stock} of {label} in stock, so your cart has {allowed}.",
+                       "notice")
+    return Outcome(f"Added {quantity} × {label} to your cart.")
 
 
 def _owned_line(cart: Cart | None, item_id: int) -> CartItem:
@@ -250,7 +264,7 @@ def _owned_line(cart: Cart | None, item_id: int) -> CartItem:
     return line
 
 
-def update_item(cart: Cart | None, item_id: int, quantity: int) -> str:
+def update_item(cart: Cart | None, item_id: int, quantity: int) -> Outcome:
     """Set a line's quantity (0 removes it), capped by the stock."""
     line = _owned_line(cart, item_id)
     if quantity == 0:
@@ -266,11 +280,12 @@ def update_item(cart: Cart | None, item_id: int, quantity: int) -> str:
     _touch(cart)
     db.session.commit()
     if allowed < quantity:
-        return f"Only {variant.stock} of {label} in stock, so your cart has {allowed}."
-    return f"{label}: quantity set to {allowed}."
+        return Outcome(f"Only {variant.stock} of {label} in stock, so your cart has {allowed}.",
+                       "notice")
+    return Outcome(f"{label}: quantity set to {allowed}.")
 
 
-def remove_item(cart: Cart | None, item_id: int) -> str:
+def remove_item(cart: Cart | None, item_id: int) -> Outcome:
     """Remove a line from the cart."""
     line = _owned_line(cart, item_id)
     variant = line.variant
@@ -278,15 +293,15 @@ def remove_item(cart: Cart | None, item_id: int) -> str:
     db.session.delete(line)
     _touch(cart)
     db.session.commit()
-    return f"Removed {label} from your cart."
+    return Outcome(f"Removed {label} from your cart.")
 
 
-def empty_cart(cart: Cart | None) -> str:
+def empty_cart(cart: Cart | None) -> Outcome:
     """Remove every line."""
     if cart is not None:
         db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
         db.session.commit()
-    return "Your cart is empty now."
+    return Outcome("Your cart is empty now.")
 
 
 def merge_guest_cart(token: str | None, user_id: int) -> None:

@@ -56,7 +56,7 @@ def usable_token(token: str) -> PasswordResetToken:
     reset = db.session.scalar(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _digest(token or ""))
     )
-    if reset is None:
+    if reset is None or not reset.user.active:
         raise ResetTokenError("This reset link is not valid. Ask for a new one.")
     if reset.used_at is not None:
         raise ResetTokenError("This reset link has already been used. Ask for a new one.")

@@ -150,6 +150,7 @@ def profile():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@per_ip()
 def change_password():
     """Change the password; other sessions are logged out."""
     form = ChangePasswordForm()

@@ -14,18 +14,21 @@ from shophub.htmx import render_page_or_block, wants_fragment
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
 
-def _cart_answer(message: str | None = None, ok: bool = True):
+def _failed(error: carts.CartError) -> carts.Outcome:
+    return carts.Outcome(str(error), "error")
+
+
+def _cart_answer(outcome: carts.Outcome):
     """The cart fragment and badge for HTMX, or a redirect to the cart page with a flash."""
     if not wants_fragment():
-        if message:
-            flash(message, "success" if ok else "error")
+        flash(outcome.message, outcome.level)
         return redirect(url_for("cart.view"), code=303)
     view = carts.load_view(*owner())
     remember_badge_count(view.item_count)
     response = render_page_or_block(
-        "cart/cart.html", ("cart_contents", "cart_badge"), view=view, message=message, ok=ok
+        "cart/cart.html", ("cart_contents", "cart_badge"), view=view, outcome=outcome
     )
-    if not ok:
+    if outcome.level == "error":
         response.status_code = 422
     return response
 
@@ -55,19 +58,20 @@ def add():
             cart = carts.open_cart(user_id, new_guest_token)
         elif cart.token:
             keep_guest_cookie(cart.token)
-        message, ok = carts.add_item(cart, variant_id, quantity), True
+        outcome = carts.add_item(cart, variant_id, quantity)
     except carts.CartError as error:
-        message, ok = str(error), False
+        outcome = _failed(error)
+    failed = outcome.level == "error"
     if wants_fragment():
         remember_badge_count(carts.badge_count(*owner()))
         response = render_page_or_block(
-            "cart/added.html", ("add_result", "cart_badge"), message=message, ok=ok
+            "cart/added.html", ("add_result", "cart_badge"), outcome=outcome
         )
-        if not ok:
+        if failed:
             response.status_code = 422
         return response
-    flash(message, "success" if ok else "error")
-    if ok:
+    flash(outcome.message, outcome.level)
+    if not failed:
         return redirect(url_for("cart.view"), code=303)
     return redirect(_product_url(request.form.get("variant_id")), code=303)
 
@@ -77,20 +81,20 @@ def update(item_id: int):
     """Change a line's quantity; 0 removes it."""
     try:
         quantity = carts.parse_quantity(request.form.get("quantity"), allow_zero=True)
-        message = carts.update_item(carts.find_cart(*owner()), item_id, quantity)
+        outcome = carts.update_item(carts.find_cart(*owner()), item_id, quantity)
     except carts.CartError as error:
-        return _cart_answer(str(error), ok=False)
-    return _cart_answer(message)
+        outcome = _failed(error)
+    return _cart_answer(outcome)
 
 
 @bp.post("/items/<int:item_id>/delete")
 def remove(item_id: int):
     """Remove a line."""
     try:
-        message = carts.remove_item(carts.find_cart(*owner()), item_id)
+        outcome = carts.remove_item(carts.find_cart(*owner()), item_id)
     except carts.CartError as error:
-        return _cart_answer(str(error), ok=False)
-    return _cart_answer(message)
+        outcome = _failed(error)
+    return _cart_answer(outcome)
 
 
 @bp.post("/empty")

@@ -47,7 +47,7 @@ def add_variant(page: Page, slug: str, size: str | None, expected_badge: str) ->
         expect(page.locator(f"#buy-box input[name='size'][value='{size}']")).to_be_checked()
     mark_document(page)
     page.locator("#add-button").click()
-    expect(page.locator("#add-result .message-ok")).to_contain_text("to your cart")
+    expect(page.locator("#add-result .message-success")).to_contain_text("to your cart")
     expect(badge(page)).to_have_attribute("data-count", expected_badge)
     assert_not_reloaded(page)
 
@@ -123,3 +123,22 @@ def test_wishlist_toggle_in_place(new_context):
     page.goto("/account/wishlist")
     expect(page.locator(".card-title")).to_have_text(["Ceramic Mug"])
     shot(page, "wishlist")
+
+
+def test_cart_works_with_javascript_off(new_context):
+    context = new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/products/ceramic-mug")
+    page.get_by_label("Quantity").fill("2")
+    page.locator("#add-button").click()
+    expect(page).to_have_url(re.compile(r"/cart$"))
+    expect(page.locator(".flash-success")).to_have_text("Added 2 × Ceramic Mug to your cart.")
+    expect(badge(page)).to_have_attribute("data-count", "2")
+    page.locator(".cart-line input[name='quantity']").fill("40")
+    page.get_by_role("button", name="Update").click()
+    expect(page.locator(".flash-notice")).to_have_text(
+        "Only 7 of Ceramic Mug in stock, so your cart has 7.")
+    expect(page.locator("#cart-subtotal")).to_have_text("$105.00")
+    page.get_by_role("button", name=re.compile("Remove")).click()
+    expect(page.locator(".empty")).to_contain_text("Your cart is empty.")
+    expect(badge(page)).to_have_attribute("data-count", "0")

@@ -267,3 +267,17 @@ def test_a_deactivated_account_is_logged_out_at_its_next_request(app, client):
         users.find_by_email("shopper@example.com").active = False
         db.session.commit()
     assert client.get("/account/profile").status_code == 302
+
+
+def test_a_reset_link_of_a_deactivated_account_is_refused(app, client):
+    with app.app_context():
+        make_user()
+    client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    link = _reset_link(app)
+    with app.app_context():
+        users.find_by_email("shopper@example.com").active = False
+        db.session.commit()
+    response = client.post(link, data={"password": "brand new passphrase",
+                                       "confirm": "brand new passphrase"})
+    assert response.status_code == 410
+    assert client.get("/account/profile").status_code == 302

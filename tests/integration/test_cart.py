@@ -71,7 +71,8 @@ def test_adding_again_adds_up_and_is_capped_by_stock(app, client, mug):
     add(client, mug, "3")
     response = add(client, mug, "4", headers=HTMX)
     assert response.status_code == 200
-    assert "Only 5 of Mug in stock, so your cart has 5." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert '<p class="message message-notice">Only 5 of Mug in stock, so your cart has 5.' in html
     assert cart_rows(app) == [(mug, 5)]
 
 
