@@ -52,7 +52,8 @@ def mail_settings(env, instance_path: str) -> dict:
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
-        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "ShopHub <shop@localhost>"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
+        or f"{env.get('STORE_NAME', 'ShopHub Demo Store')} <shop@localhost>",
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
     }
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -162,7 +163,8 @@ def load_session_user(session_token: str) -> User | None:
 def sign_up(email: str, password: str, name: str, shop_url: str) -> User:
     """Register a customer, commit, and send the welcome mail after the commit."""
     user = register(email, password, name)
-    jobs.queue_mail(f"welcome:{user.id}", user.email, "Welcome", "welcome",
+    subject = f"Welcome to {current_app.config['STORE_NAME']}"
+    jobs.queue_mail(f"welcome:{user.id}", user.email, subject, "welcome",
                     name=user.name, shop_url=shop_url)
     db.session.commit()
     return user

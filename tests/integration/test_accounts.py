@@ -36,6 +36,7 @@ def test_register_normalises_email_logs_in_and_mails_a_welcome(app, client):
     assert "Welcome" in client.get("/account/profile").get_data(as_text=True)
     messages = outbox(app)
     assert [m["To"] for m in messages] == ["new.person@example.com"]
+    assert messages[0]["Subject"] == f"Welcome to {app.config['STORE_NAME']}"
 
 
 @pytest.mark.parametrize(
