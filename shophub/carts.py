@@ -257,7 +257,9 @@ def _owned_line(cart: Cart | None, item_id: int) -> CartItem:
     line = None
     if cart is not None:
         line = db.session.scalar(
-            select(CartItem).where(CartItem.id == item_id, CartItem.cart_id == cart.id)
+            select(CartItem)
+            .options(joinedload(CartItem.variant).joinedload(Variant.product))
+            .where(CartItem.id == item_id, CartItem.cart_id == cart.id)
         )
     if line is None:
         raise CartError("That item is no longer in your cart.")
