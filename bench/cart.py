@@ -21,13 +21,12 @@ import urllib.request
 from pathlib import Path
 
 from bench.catalog import (
-    free_port,
     median_run,
     prepare_database,
     print_table,
     run_wrk,
+    start_server,
     stop_server,
-    wait_until_up,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,14 +103,7 @@ def main() -> int:
     try:
         prepare_database(env)
         variants = in_stock_variants(env, 20)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b",
-             f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_app:app"],
-            cwd=ROOT, env=env,
-        )
-        wait_until_up(base)
+        server, base = start_server(env)
         one, many, adder = Shopper(base), Shopper(base), Shopper(base)
         one.add(variants[0])
         for variant_id in variants:

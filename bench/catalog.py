@@ -106,6 +106,19 @@ def median_run(runs: list[dict]) -> dict:
     return {**middle, "non_2xx": sum(run["non_2xx"] for run in runs)}
 
 
+def start_server(env: dict) -> tuple[subprocess.Popen, str]:
+    """Serve bench/bench_app.py with gunicorn -w 2 (sync) on a free port; returns it and its URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b",
+         f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_app:app"],
+        cwd=ROOT, env=env,
+    )
+    wait_until_up(base)
+    return server, base
+
+
 def stop_server(server, workdir: Path) -> None:
     """Stop gunicorn and remove the temporary folder."""
     if server:
@@ -147,14 +160,7 @@ def main() -> int:
     try:
         prepare_database(env)
         category, word = search_terms(env)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b",
-             f"127.0.0.1:{port}", "--log-level", "warning", "bench.bench_app:app"],
-            cwd=ROOT, env=env,
-        )
-        wait_until_up(base)
+        server, base = start_server(env)
         targets = [
             ("bare page (24 cards from memory)", "/_bench/bare", {}),
             ("/products", "/products", {}),

@@ -133,3 +133,12 @@ def test_product_page_shows_the_wishlist_state(app, two_customers):
     assert 'aria-pressed="true"' in sam.get(f"/products/{slug}").get_data(as_text=True)
     catalog = sam.get("/products").get_data(as_text=True)
     assert f'id="wish-{lamp}"' in catalog and 'aria-pressed="true"' in catalog
+
+
+def test_a_visitors_hearts_link_to_login_and_back(app, client):
+    for name in ("Lamp", "Vase", "Rug"):
+        _product(app, name)
+    html = client.get("/products?sort=name").get_data(as_text=True)
+    login_links = html.count('href="/account/login?next=/products?sort%3Dname"')
+    assert login_links == html.count('class="card"') == 3
+    assert 'class="wish-form" id="wish-' not in html
