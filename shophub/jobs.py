@@ -19,7 +19,6 @@ from shophub.extensions import db
 
 QUEUE_NAME = "shophub"
 PENDING_KEY = "shophub.pending_jobs"
-INLINE_ATTEMPTS = 4
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 
@@ -68,18 +67,31 @@ def queue() -> Queue:
     return Queue(QUEUE_NAME, connection=redis_connection(current_app.config["REDIS_URL"]))
 
 
+def _retry_count(intervals: list[int]) -> int:
+    return len(intervals) or 3
+
+
+def _intervals() -> list[int]:
+    return [int(seconds) for seconds in current_app.config.get("JOB_RETRY_INTERVALS") or []]
+
+
 def _retry() -> Retry:
-    intervals = [int(s) for s in current_app.config.get("JOB_RETRY_INTERVALS") or []]
-    if not any(intervals):
-        return Retry(max=max(len(intervals), 3))
+    intervals = _intervals()
+    if not any(intervals):  # no waiting: RQ requeues a failed job at once
+        return Retry(max=_retry_count(intervals))
     return Retry(max=len(intervals), interval=intervals)
+
+
+def _name(func) -> str:
+    return getattr(func, "__qualname__", repr(func))
 
 
 def _run_inline(func, args, kwargs) -> None:
     app = current_app._get_current_object()
-    attempts = max(len(app.config.get("JOB_RETRY_INTERVALS") or []), 3) + 1
+    attempts = _retry_count(_intervals()) + 1
     for attempt in range(1, attempts + 1):
-        # A context of its own gives the job its own database session, apart from the caller's.
+        # A context of its own gives the job its own database session, apart from the
+        # caller's (which may be in the middle of committing, see _release_pending_jobs).
         with app.app_context():
             try:
                 func(*args, **kwargs)
@@ -88,14 +100,17 @@ def _run_inline(func, args, kwargs) -> None:
                 db.session.rollback()
                 if attempt == attempts:
                     app.logger.exception("Job %s failed %d times; giving up",
-                                         getattr(func, "__name__", func), attempts)
+                                         _name(func), attempts)
                 else:
-                    log.warning("Job %s failed (attempt %d); retrying",
-                                getattr(func, "__name__", func), attempt)
+                    log.warning("Job %s failed (attempt %d of %d); retrying",
+                                _name(func), attempt, attempts, exc_info=True)
 
 
 def enqueue(func, *args, **kwargs) -> None:
-    """Queue a job now: on RQ when REDIS_URL is set, else run it in-process."""
+    """Queue a job now: on RQ when REDIS_URL is set, else run it in-process.
+
+    Inline, a job that still fails after its retries is logged, not raised.
+    """
     if current_app.config.get("REDIS_URL"):
         queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry())
     else:
@@ -103,23 +118,51 @@ def enqueue(func, *args, **kwargs) -> None:
 
 
 def enqueue_after_commit(func, *args, **kwargs) -> None:
-    """Queue a job once the current transaction commits; a rollback drops it."""
+    """Queue a job once the current transaction commits; a rollback drops it.
+
+    A job queued inside a SAVEPOINT (begin_nested) moves to the enclosing transaction when the
+    savepoint is released, and is dropped when the savepoint is rolled back.
+    """
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any write still drops the job
-    session.info.setdefault(PENDING_KEY, []).append((func, args, kwargs))
+    owner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING_KEY, []).append((owner, func, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
 def _release_pending_jobs(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, [])
-    for func, args, kwargs in pending:
-        enqueue(func, *args, **kwargs)
+    pending = session.info.get(PENDING_KEY)
+    if not pending:
+        return
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is not None and committed.nested:
+        # RELEASE SAVEPOINT: nothing is durable yet; the jobs now wait for the outer transaction.
+        session.info[PENDING_KEY] = [
+            (committed.parent if owner is committed else owner, *job_call)
+            for owner, *job_call in pending
+        ]
+        return
+    del session.info[PENDING_KEY]
+    # The rows are committed. Inline jobs run right here, each in an app context (and so a
+    # database session) of its own: this session must not emit SQL inside its commit hook.
+    for _owner, func, args, kwargs in pending:
+        try:
+            enqueue(func, *args, **kwargs)
+        except Exception:  # e.g. Redis down: the commit stands, so report and go on
+            current_app.logger.exception("Could not queue job %s after commit", _name(func))
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending_jobs(session: Session, previous_transaction) -> None:
-    session.info.pop(PENDING_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending_jobs(session: Session, transaction) -> None:
+    """A transaction or savepoint that ends without committing takes its jobs with it."""
+    pending = session.info.get(PENDING_KEY)
+    if not pending or not (transaction.nested or transaction.parent is None):
+        return  # nothing queued, or an internal subtransaction (a flush)
+    if transaction.parent is None:  # rollback or close of the whole transaction
+        del session.info[PENDING_KEY]
+        return
+    session.info[PENDING_KEY] = [entry for entry in pending if entry[0] is not transaction]
 
 
 @job

@@ -1,0 +1,346 @@
+"""Background jobs: inline (no Redis) and on RQ with a real Redis; the idempotent mail job."""
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker
+from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
+from sqlalchemy import func, select
+
+from shophub import jobs, mail
+from shophub.extensions import db
+from shophub.models import SentMail
+from tests.services import require_service
+
+# Attempts per name of the inline test jobs (inline jobs run in this process).
+ATTEMPTS: dict[str, int] = {}
+WELCOME = ("welcome:7", "kim@example.com", "Welcome", "welcome",
+           {"name": "Kim", "shop_url": "http://shop.test/"})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_attempts():
+    ATTEMPTS.clear()
+    yield
+    ATTEMPTS.clear()
+
+
+def flaky_inline_job(name: str, failures: int = 2) -> None:
+    """Fails `failures` times, then succeeds."""
+    ATTEMPTS[name] = ATTEMPTS.get(name, 0) + 1
+    if ATTEMPTS[name] <= failures:
+        raise RuntimeError(f"attempt {ATTEMPTS[name]} fails")
+
+
+def broken_job(name: str) -> None:
+    """Never succeeds."""
+    ATTEMPTS[name] = ATTEMPTS.get(name, 0) + 1
+    raise RuntimeError("broken for good")
+
+
+@jobs.job
+def mark_seen_job(key: str) -> None:
+    """Reads the row the caller committed and writes one of its own, through db.session."""
+    row = db.session.scalar(select(SentMail).where(SentMail.key == key))
+    ATTEMPTS[f"ran:{key}"] = ATTEMPTS.get(f"ran:{key}", 0) + 1
+    if row is None:
+        raise LookupError(f"{key} is not visible to the job")
+    db.session.add(SentMail(key=f"seen:{key}", recipient=row.recipient, template="seen"))
+    db.session.commit()
+
+
+def flaky_redis_job(redis_url: str, counter: str) -> str:
+    """Fails twice, then succeeds; attempts are counted in Redis (workers share no memory)."""
+    attempts = Redis.from_url(redis_url).incr(counter)
+    if attempts < 3:
+        raise RuntimeError(f"attempt {attempts} fails")
+    return "done"
+
+
+def outbox(app):
+    return mail.outbox_messages(app.config["MAIL_OUTBOX"])
+
+
+def keys(app) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(SentMail.key)))
+
+
+def add_row(key: str) -> None:
+    db.session.add(SentMail(key=key, recipient="kim@example.com", template="test"))
+
+
+# --- the mail job --------------------------------------------------------------------------
+
+
+def test_mail_job_sends_each_key_once(app):
+    with app.app_context():
+        assert jobs.send_mail_job(*WELCOME) is True
+        assert jobs.send_mail_job(*WELCOME) is False
+        assert db.session.scalar(select(func.count()).select_from(SentMail)) == 1
+    (message,) = outbox(app)
+    assert message["To"] == "kim@example.com"
+    assert keys(app) == ["welcome:7"]
+
+
+def test_mail_job_that_fails_to_send_frees_its_key(app, monkeypatch):
+    def smtp_down(*args, **kwargs):
+        raise OSError("SMTP is down")
+
+    monkeypatch.setattr(mail, "send_mail", smtp_down)
+    with app.app_context(), pytest.raises(OSError):
+        jobs.send_mail_job(*WELCOME)
+    assert keys(app) == []
+    monkeypatch.undo()
+    with app.app_context():
+        assert jobs.send_mail_job(*WELCOME) is True
+    assert len(outbox(app)) == 1 and keys(app) == ["welcome:7"]
+
+
+def test_mail_job_loses_a_race_for_its_key_quietly(app, monkeypatch):
+    """Another worker inserts the key between our check and our insert."""
+    original_scalar = db.session.scalar
+
+    with app.app_context():
+        def claimed_meanwhile(statement, *args, **kwargs):
+            result = original_scalar(statement, *args, **kwargs)
+            other = db.engine.connect()
+            other.execute(SentMail.__table__.insert().values(
+                key="welcome:7", recipient="kim@example.com", template="welcome"))
+            other.commit()
+            other.close()
+            return result
+
+        monkeypatch.setattr(db.session, "scalar", claimed_meanwhile)
+        assert jobs.send_mail_job(*WELCOME) is False
+    assert outbox(app) == []
+    assert keys(app) == ["welcome:7"]
+
+
+def test_the_job_decorator_gives_a_job_an_app_outside_any_context(app):
+    with app.app_context():
+        add_row("order:1")
+        db.session.commit()
+    jobs.set_worker_app(app)
+    try:
+        mark_seen_job("order:1")  # no app context here: the decorator pushes the worker app's
+    finally:
+        jobs.set_worker_app(None)
+    assert keys(app) == ["order:1", "seen:order:1"]
+
+
+# --- inline mode (no REDIS_URL) ------------------------------------------------------------
+
+
+def test_inline_job_is_retried_until_it_succeeds(app):
+    with app.app_context():
+        jobs.enqueue(flaky_inline_job, "flaky")
+    assert ATTEMPTS["flaky"] == 3
+
+
+@pytest.mark.parametrize(("app_config", "attempts"), [
+    ({}, 4),                              # default [10, 60, 300]: 3 retries
+    ({"JOB_RETRY_INTERVALS": [0]}, 2),    # 1 retry
+    ({"JOB_RETRY_INTERVALS": []}, 4),     # none given: 3 retries
+])
+def test_inline_job_that_keeps_failing_is_logged_not_raised(app, attempts, caplog):
+    with app.app_context():
+        jobs.enqueue(broken_job, "broken")  # must not raise
+    assert ATTEMPTS["broken"] == attempts
+    failures = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert len(failures) == 1
+    assert f"failed {attempts} times" in failures[0].getMessage()
+    assert "broken for good" in caplog.text
+
+
+def test_inline_job_after_commit_sees_the_committed_rows(app):
+    with app.app_context():
+        add_row("order:1")
+        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        db.session.flush()
+        assert "ran:order:1" not in ATTEMPTS  # not before the commit
+        db.session.commit()
+        assert ATTEMPTS["ran:order:1"] == 1  # once, right after it, and it saw the row
+        # The caller's session is still usable after the hook ran the job.
+        assert db.session.scalar(select(func.count()).select_from(SentMail)) == 2
+    assert keys(app) == ["order:1", "seen:order:1"]
+
+
+def test_a_rollback_drops_the_queued_job(app):
+    with app.app_context():
+        add_row("order:1")
+        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        db.session.rollback()
+        jobs.enqueue_after_commit(flaky_inline_job, "before-any-write", 0)
+        db.session.rollback()
+        add_row("order:2")
+        db.session.commit()
+    assert ATTEMPTS == {}
+    assert keys(app) == ["order:2"]
+
+
+def test_a_closed_session_drops_the_queued_job(app):
+    with app.app_context():
+        jobs.enqueue_after_commit(flaky_inline_job, "closed", 0)
+        db.session.close()
+        add_row("order:1")
+        db.session.commit()
+    assert ATTEMPTS == {}
+
+
+def test_jobs_in_savepoints_wait_for_the_outer_commit(app):
+    with app.app_context():
+        add_row("order:1")
+        with db.session.begin_nested():
+            add_row("order:2")
+            jobs.enqueue_after_commit(mark_seen_job, "order:2")
+        assert ATTEMPTS == {}  # RELEASE SAVEPOINT is no commit
+        savepoint = db.session.begin_nested()
+        add_row("order:3")
+        jobs.enqueue_after_commit(mark_seen_job, "order:3")
+        savepoint.rollback()
+        db.session.commit()
+    assert ATTEMPTS == {"ran:order:2": 1}
+    assert keys(app) == ["order:1", "order:2", "seen:order:2"]
+
+
+def test_queue_mail_sends_after_the_commit(app):
+    with app.app_context():
+        jobs.queue_mail("welcome:9", "kim@example.com", "Welcome", "welcome",
+                        name="Kim", shop_url="http://shop.test/")
+        assert outbox(app) == []
+        db.session.commit()
+    (message,) = outbox(app)
+    assert message["To"] == "kim@example.com"
+    assert keys(app) == ["welcome:9"]
+
+
+# --- RQ mode (REDIS_URL) -------------------------------------------------------------------
+
+
+def _test_redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        require_service("REDIS_URL is not set; the RQ tests need Redis")
+    # Database 14 of that server, so that the tests never touch the shop's own queue.
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
+        url = parts._replace(query=f"{query}&db=14" if query else "db=14").geturl()
+    else:
+        url = parts._replace(path="/14").geturl()
+    try:
+        Redis.from_url(url).ping()
+    except (RedisError, OSError) as error:
+        require_service(f"Redis at REDIS_URL is unreachable: {error}")
+    return url
+
+
+@pytest.fixture
+def redis_url():
+    url = _test_redis_url()
+    connection = Redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()
+    connection.close()
+
+
+@pytest.fixture
+def app_config(request):
+    """RQ mode, with immediate requeue on failure, for the tests that use Redis."""
+    if "redis_url" in request.fixturenames:
+        return {"REDIS_URL": request.getfixturevalue("redis_url"), "JOB_RETRY_INTERVALS": []}
+    return {}
+
+
+def run_worker(app, queue: Queue) -> None:
+    """A burst worker in this process, with no app context of ours: jobs use the test app."""
+    jobs.set_worker_app(app)
+    try:
+        SimpleWorker(queues=[queue], connection=queue.connection).work(burst=True)
+    finally:
+        jobs.set_worker_app(None)
+
+
+def test_rq_mail_job_is_queued_after_the_commit_and_sent_by_a_worker(app, redis_url):
+    connection = Redis.from_url(redis_url)
+    queue = Queue(jobs.QUEUE_NAME, connection=connection)
+    with app.app_context():
+        jobs.queue_mail("welcome:1", "kim@example.com", "Welcome", "welcome",
+                        name="Kim", shop_url="http://shop.test/")
+        assert queue.count == 0  # not before the commit
+        db.session.commit()
+    assert queue.count == 1
+    (job,) = queue.get_jobs()
+    assert job.func_name == "shophub.jobs.send_mail_job"
+    assert job.retries_left == 3
+    assert outbox(app) == []
+
+    run_worker(app, queue)
+
+    job.refresh()
+    assert job.get_status() == "finished"
+    assert job.return_value() is True
+    (message,) = outbox(app)
+    assert message["To"] == "kim@example.com"
+    assert keys(app) == ["welcome:1"]
+
+    # The same key again: the job runs but sends nothing.
+    with app.app_context():
+        jobs.queue_mail("welcome:1", "kim@example.com", "Welcome", "welcome",
+                        name="Kim", shop_url="http://shop.test/")
+        db.session.commit()
+    run_worker(app, queue)
+    assert len(outbox(app)) == 1
+
+
+def test_rq_job_is_not_queued_on_rollback(app, redis_url):
+    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+    with app.app_context():
+        jobs.queue_mail("welcome:2", "kim@example.com", "Welcome", "welcome",
+                        name="Kim", shop_url="/")
+        db.session.rollback()
+        db.session.commit()
+    assert queue.count == 0
+
+
+def test_rq_retries_a_failing_job_until_it_finishes(app, redis_url):
+    connection = Redis.from_url(redis_url)
+    queue = Queue(jobs.QUEUE_NAME, connection=connection)
+    with app.app_context():
+        jobs.enqueue(flaky_redis_job, redis_url, "attempts")
+    (job,) = queue.get_jobs()
+
+    for _ in range(5):  # a retried job is requeued; a burst worker may stop before it
+        run_worker(app, queue)
+        job.refresh()
+        if job.get_status() == "finished":
+            break
+
+    assert int(connection.get("attempts")) == 3
+    assert job.get_status() == "finished"
+    assert job.return_value() == "done"
+    assert job.id in FinishedJobRegistry(queue=queue).get_job_ids()
+
+
+def test_rq_retry_intervals_come_from_the_config(app, redis_url):
+    connection = Redis.from_url(redis_url)
+    queue = Queue(jobs.QUEUE_NAME, connection=connection)
+    app.config["JOB_RETRY_INTERVALS"] = [30, 120]
+    with app.app_context():
+        jobs.enqueue(flaky_redis_job, redis_url, "attempts")
+    (job,) = queue.get_jobs()
+    assert (job.retries_left, job.retry_intervals) == (2, [30, 120])
+
+    run_worker(app, queue)
+
+    # Failed once, and now waits for the scheduler (`rq worker --with-scheduler`).
+    job.refresh()
+    assert int(connection.get("attempts")) == 1
+    assert job.get_status() == "scheduled"
+    assert job.id in ScheduledJobRegistry(queue=queue).get_job_ids()
+    assert queue.count == 0
