@@ -5,7 +5,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shophub import auth, cli, errors, health, jobs, mail, media, security
+from shophub import auth, cli, errors, health, jobs, mail, media, routing, security
 from shophub.account.forms import country_name
 from shophub.cart.identity import current_badge_count
 from shophub.config import load_settings
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    routing.init_app(app)
     from shophub.account.routes import bp as account_bp
     from shophub.cart.routes import bp as cart_bp
     from shophub.shop.routes import bp as shop_bp

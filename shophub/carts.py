@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from shophub.catalog import first_image_of_product
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Product, ProductImage, Variant
+from shophub.routing import MAX_ROW_ID
 
 MAX_LINE_QUANTITY = 99
 
@@ -129,7 +130,7 @@ def parse_quantity(raw, allow_zero: bool) -> int:
 def parse_id(raw) -> int:
     """A row id from a form or URL, or CartError."""
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or not text.isascii() or len(text) > 12:
+    if not text.isdigit() or not text.isascii() or len(text) > 12 or int(text) > MAX_ROW_ID:
         raise CartError("That product option does not exist.")
     return int(text)
 

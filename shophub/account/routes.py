@@ -191,7 +191,7 @@ def _owned_address_or_404(address_id: int):
 
 
 @bp.route("/addresses/new", methods=["GET", "POST"])
-@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
+@bp.route("/addresses/<id:address_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_address(address_id: int | None = None):
     """Add an address, or change one of the customer's own."""
@@ -209,7 +209,7 @@ def edit_address(address_id: int | None = None):
     )
 
 
-@bp.post("/addresses/<int:address_id>/delete")
+@bp.post("/addresses/<id:address_id>/delete")
 @login_required
 def delete_address(address_id: int):
     """Delete one of the customer's addresses."""
@@ -218,7 +218,7 @@ def delete_address(address_id: int):
     return redirect(url_for("account.addresses"), code=303)
 
 
-@bp.post("/addresses/<int:address_id>/default")
+@bp.post("/addresses/<id:address_id>/default")
 @login_required
 def default_address(address_id: int):
     """Make an address the default."""
@@ -236,7 +236,7 @@ def wishlist_page():
                            saved_ids={card.id for card in cards})
 
 
-@bp.post("/wishlist/<int:product_id>")
+@bp.post("/wishlist/<id:product_id>")
 @login_required
 def wishlist_toggle(product_id: int):
     """Save (saved=1) or unsave (saved=0) a product; HTMX swaps the button."""

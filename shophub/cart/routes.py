@@ -76,7 +76,7 @@ def add():
     return redirect(_product_url(request.form.get("variant_id")), code=303)
 
 
-@bp.post("/items/<int:item_id>")
+@bp.post("/items/<id:item_id>")
 def update(item_id: int):
     """Change a line's quantity; 0 removes it."""
     try:
@@ -87,7 +87,7 @@ def update(item_id: int):
     return _cart_answer(outcome)
 
 
-@bp.post("/items/<int:item_id>/delete")
+@bp.post("/items/<id:item_id>/delete")
 def remove(item_id: int):
     """Remove a line."""
     try:

@@ -142,3 +142,12 @@ def test_a_visitors_hearts_link_to_login_and_back(app, client):
     login_links = html.count('href="/account/login?next=/products?sort%3Dname"')
     assert login_links == html.count('class="card"') == 3
     assert 'class="wish-form" id="wish-' not in html
+
+
+def test_ids_beyond_the_database_integer_range_are_404(app, two_customers):
+    sam, _ = two_customers
+    huge = "99999999999999999999"
+    assert sam.get(f"/account/addresses/{huge}/edit").status_code == 404
+    for path in (f"/account/addresses/{huge}/delete", f"/account/addresses/{huge}/default",
+                 f"/account/wishlist/{huge}"):
+        assert sam.post(path, data={"saved": "1"}).status_code == 404

@@ -291,3 +291,14 @@ def test_purge_deletes_only_stale_guest_carts(app, mug):
     assert len(remaining) == 2
     assert sum(1 for user_id, _ in remaining if user_id is not None) == 1
     assert len(cart_rows(app)) == 2
+
+
+@pytest.mark.parametrize("huge", ["2147483648", "99999999999999999999"])
+def test_ids_beyond_the_database_integer_range_are_refused_cleanly(app, client, mug, huge):
+    add(client, mug, "1")
+    response = add(client, huge, "1", headers=HTMX)
+    assert response.status_code == 422
+    assert "That product option does not exist." in response.get_data(as_text=True)
+    for path in (f"/cart/items/{huge}", f"/cart/items/{huge}/delete"):
+        assert client.post(path, data={"quantity": "1"}).status_code == 404
+    assert cart_rows(app) == [(mug, 1)]

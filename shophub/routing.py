@@ -1,0 +1,19 @@
+"""URL converters shared by the blueprints."""
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+# Row ids are 32-bit integers on PostgreSQL; a larger number in a URL is simply not found.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<id:name>`: a positive row id that fits the database's integer column."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, min=1, max=MAX_ROW_ID)
+
+
+def init_app(app: Flask) -> None:
+    """Register the `id` converter (before any blueprint uses it)."""
+    app.url_map.converters["id"] = RowIdConverter
