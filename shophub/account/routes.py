@@ -104,23 +104,24 @@ def reset_request():
 def reset_password(token: str):
     """Choose a new password from an emailed link."""
     try:
-        reset = password_reset.usable_token(token)
+        password_reset.usable_token(token)
     except password_reset.ResetTokenError as error:
         return render_template("account/reset_invalid.html", reason=str(error)), 410
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        problems = users.password_problems(form.password.data, reset.user.email)
-        if problems:
-            form.password.errors.append(" ".join(problems))
+        try:
+            user = password_reset.complete_reset(token, form.password.data)
+        except password_reset.ResetTokenError as error:
+            return render_template("account/reset_invalid.html", reason=str(error)), 410
+        except users.AccountError as error:
+            form.password.errors.append(str(error))
         else:
-            try:
-                user = password_reset.complete_reset(token, form.password.data)
-            except password_reset.ResetTokenError as error:
-                return render_template("account/reset_invalid.html", reason=str(error)), 410
             auth.start_session(user, remember=False)
             flash("Your password is changed and you are logged in.", "success")
             return redirect(url_for("account.overview"), code=303)
-    return render_template("account/reset_password.html", form=form, token=token)
+    return render_template("account/reset_password.html", form=form, token=token), (
+        422 if form.errors else 200
+    )
 
 
 @bp.get("")

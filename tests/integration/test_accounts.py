@@ -282,3 +282,15 @@ def test_a_reset_link_of_a_deactivated_account_is_refused(app, client):
                                        "confirm": "brand new passphrase"})
     assert response.status_code == 410
     assert client.get("/account/profile").status_code == 302
+
+
+def test_a_weak_new_password_keeps_the_reset_link_usable(app, client):
+    with app.app_context():
+        make_user()
+    client.post("/account/password/reset", data={"email": "shopper@example.com"})
+    link = _reset_link(app)
+    weak = client.post(link, data={"password": "short", "confirm": "short"})
+    assert weak.status_code == 422
+    assert "Use at least 10 characters." in weak.get_data(as_text=True)
+    new = "brand new passphrase"
+    assert client.post(link, data={"password": new, "confirm": new}).status_code == 303
