@@ -49,11 +49,17 @@ def create_app(config: dict | None = None) -> Flask:
     routing.init_app(app)
     from shophub.account.routes import bp as account_bp
     from shophub.cart.routes import bp as cart_bp
+    from shophub.checkout.routes import bp as checkout_bp
+    from shophub.order_pages.routes import bp as orders_bp
     from shophub.shop.routes import bp as shop_bp
+    from shophub.webhooks.routes import bp as webhooks_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(cart_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)

@@ -54,6 +54,22 @@ def purge_carts_command(days: int | None) -> None:
     click.echo(f"Deleted {removed} abandoned guest carts.")
 
 
+@shophub_cli.command("expire")
+def expire_command() -> None:
+    """Release the stock of unpaid orders whose reservation has lapsed."""
+    from shophub import payment_flow
+
+    click.echo(f"Cancelled {payment_flow.expire_stale_orders()} unpaid orders.")
+
+
+@shophub_cli.command("reconcile")
+def reconcile_command() -> None:
+    """Ask the payment provider about unpaid orders and apply what it says."""
+    from shophub import payment_flow
+
+    click.echo(f"Updated {payment_flow.reconcile_pending_orders()} orders.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command group."""
     app.cli.add_command(shophub_cli)

@@ -81,6 +81,11 @@ def load_settings(instance_path: str) -> dict:
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY"),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
+        # Another Stripe-compatible server (a local test server); unset in production.
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE"),
+        "STORE_URL": env.get("STORE_URL"),
+        # Reconciliation looks at unpaid orders whose intent is at least this old.
+        "RECONCILE_AFTER_MINUTES": int(env.get("RECONCILE_AFTER_MINUTES", "5")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",

@@ -192,3 +192,19 @@ def send_mail_job(key: str, to: str, subject: str, template: str, context: dict)
 def queue_mail(key: str, to: str, subject: str, template: str, **context) -> None:
     """Send a templated mail from a job after the current transaction commits."""
     enqueue_after_commit(send_mail_job, key, to, subject, template, context)
+
+
+@job
+def expire_orders_job() -> int:
+    """Periodic: release the stock of unpaid orders whose reservation lapsed."""
+    from shophub.payment_flow import expire_stale_orders
+
+    return expire_stale_orders()
+
+
+@job
+def reconcile_orders_job() -> int:
+    """Periodic: apply the provider's state to unpaid orders a webhook may have missed."""
+    from shophub.payment_flow import reconcile_pending_orders
+
+    return reconcile_pending_orders()

@@ -3,10 +3,19 @@
 from flask import current_app
 from sqlalchemy import func, select
 
-from shophub import catalog_cache
+from shophub import catalog_cache, store_settings
 from shophub.demo_data import DEMO_BANNERS, demo_categories, demo_products
 from shophub.extensions import db
-from shophub.models import Banner, Category, Product, ProductImage, Variant
+from shophub.models import (
+    Banner,
+    Category,
+    Coupon,
+    Product,
+    ProductImage,
+    ShippingMethod,
+    StoreSettings,
+    Variant,
+)
 from shophub.pictures import draw_placeholder, save_web_sizes, stored_sizes_exist
 
 IMAGE_VIEWS = ["front view", "detail"]
@@ -74,6 +83,41 @@ def _seed_banners() -> int:
     return added
 
 
+DEMO_SHIPPING = [
+    # name, description, price, free over, position
+    ("Standard", "3–5 working days", 495, 7500, 0),
+    ("Express", "Next working day", 1495, None, 1),
+]
+DEMO_COUPONS = [
+    # code, description, kind, value, minimum subtotal
+    ("WELCOME10", "10% off your first order", "percent", 10, 0),
+    ("FREESHIP", "Free shipping on orders over $40", "free_shipping", 0, 4000),
+    ("SAVE5", "$5 off orders over $50", "fixed", 500, 5000),
+]
+DEMO_TAX_RATE_BP = 800
+
+
+def _seed_checkout() -> int:
+    added = 0
+    existing = set(db.session.scalars(select(ShippingMethod.name)))
+    for name, description, price, free_over, position in DEMO_SHIPPING:
+        if name not in existing:
+            db.session.add(ShippingMethod(name=name, description=description, price_cents=price,
+                                          free_over_cents=free_over, position=position))
+            added += 1
+    codes = set(db.session.scalars(select(Coupon.code)))
+    for code, description, kind, value, minimum in DEMO_COUPONS:
+        if code not in codes:
+            db.session.add(Coupon(code=code, description=description, kind=kind, value=value,
+                                  min_subtotal_cents=minimum, per_customer_limit=1
+                                  if code == "WELCOME10" else None))
+            added += 1
+    if db.session.get(StoreSettings, 1) is None:
+        store_settings.save(tax_rate_bp=DEMO_TAX_RATE_BP)
+        added += 1
+    return added
+
+
 def seed_demo(if_empty: bool = False) -> str:
     """Create the demo categories, products, pictures and banners that are missing; report."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Product)):
@@ -81,9 +125,10 @@ def seed_demo(if_empty: bool = False) -> str:
     categories = _seed_categories()
     products = _seed_products(categories)
     banners = _seed_banners()
+    checkout_rows = _seed_checkout()
     db.session.commit()
     catalog_cache.invalidate()
-    if not products and not banners:
+    if not products and not banners and not checkout_rows:
         return "The demo catalog is already in place; nothing changed."
     return (f"Seeded {products} products in {len(demo_categories())} categories "
             f"and {banners} banners.")

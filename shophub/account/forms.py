@@ -81,6 +81,10 @@ class ProfileForm(FlaskForm):
     email = _email_field()
 
 
+ADDRESS_KEYS = ("full_name", "line1", "line2", "city", "region", "postal_code", "country",
+                "phone")
+
+
 class AddressForm(FlaskForm):
     """A postal address."""
 
@@ -100,6 +104,10 @@ class AddressForm(FlaskForm):
     phone = StringField("Phone (optional)", validators=[Optional(), Length(max=40)],
                         filters=[_strip])
     make_default = BooleanField("Use as my default address")
+
+    def address_dict(self) -> dict:
+        """The address fields as a plain dict (for a checkout draft)."""
+        return {key: getattr(self, key).data or "" for key in ADDRESS_KEYS}
 
     def data_for_book(self) -> AddressData:
         """The cleaned fields as the address book takes them."""

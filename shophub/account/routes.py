@@ -25,6 +25,7 @@ from shophub.account.forms import (
 from shophub.account.limits import per_account, per_ip
 from shophub.extensions import db
 from shophub.htmx import render_page_or_block, wants_fragment
+from shophub.order_history import orders_of
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -173,7 +174,7 @@ def change_password():
 @login_required
 def orders():
     """The customer's orders."""
-    return render_template("account/orders.html", orders=[])
+    return render_template("account/orders.html", orders=orders_of(current_user.id))
 
 
 @bp.get("/addresses")

@@ -3,9 +3,26 @@
 from shophub.models.cart import Cart, CartItem
 from shophub.models.catalog import Banner, Category, Product, ProductImage, Variant
 from shophub.models.mail import SentMail
+from shophub.models.orders import (
+    AuditEntry,
+    Order,
+    OrderItem,
+    Payment,
+    ProcessedEvent,
+    Refund,
+)
+from shophub.models.promotions import (
+    Coupon,
+    CouponRedemption,
+    DemoIntent,
+    ShippingMethod,
+    StoreSettings,
+)
 from shophub.models.users import Address, PasswordResetToken, User, WishlistItem
 
 __all__ = [
-    "Address", "Banner", "Cart", "CartItem", "Category", "PasswordResetToken", "Product",
-    "ProductImage", "SentMail", "User", "Variant", "WishlistItem",
+    "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
+    "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
+    "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail", "ShippingMethod",
+    "StoreSettings", "User", "Variant", "WishlistItem",
 ]

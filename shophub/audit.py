@@ -1,0 +1,30 @@
+"""The append-only audit trail: who changed what, when, from where."""
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from shophub.extensions import db
+from shophub.models import AuditEntry
+
+
+def _request_actor() -> tuple[int | None, str, str | None]:
+    if not has_request_context():
+        return None, "system", None
+    ip = request.remote_addr
+    if current_user and current_user.is_authenticated:
+        return current_user.id, current_user.email, ip
+    return None, "visitor", ip
+
+
+def record(action: str, entity_type: str, entity_id: int | None, summary: str = "", *,
+           before: dict | None = None, after: dict | None = None,
+           actor_label: str | None = None) -> AuditEntry:
+    """Add an audit entry to the current transaction; `actor_label` names a non-human actor."""
+    actor_id, label, ip = _request_actor()
+    if actor_label:
+        actor_id, label = None, actor_label
+    entry = AuditEntry(actor_id=actor_id, actor_label=label, action=action,
+                       entity_type=entity_type, entity_id=entity_id, summary=summary,
+                       before=before, after=after, ip=ip)
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,1 @@
+"""The checkout blueprint: contact and address, shipping and coupon, payment."""

@@ -1,0 +1,40 @@
+"""Checkout forms (Flask-WTF: CSRF and field validation)."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from shophub.account.forms import AddressForm, _email_field, _strip
+
+
+class ContactForm(AddressForm):
+    """Step 1: where to send the order and where to write about it."""
+
+    email = _email_field("Email for the receipt")
+
+
+class ShippingForm(FlaskForm):
+    """Step 2: how to send it, and a discount code."""
+
+    shipping_method = RadioField("Shipping method", coerce=str,
+                                 validators=[DataRequired(message="Choose a shipping method.")])
+    coupon_code = StringField("Discount code", validators=[Optional(), Length(max=40)],
+                              filters=[_strip])
+
+
+class CouponForm(FlaskForm):
+    """Apply or remove a discount code."""
+
+    coupon_code = StringField("Discount code", validators=[Optional(), Length(max=40)],
+                              filters=[_strip])
+
+
+class DemoCardForm(FlaskForm):
+    """The demo provider's card form: only its test card numbers do anything."""
+
+    card_number = StringField("Card number", validators=[DataRequired(), Length(max=30)],
+                              filters=[_strip])
+    expiry = StringField("Expiry (MM / YY)", validators=[DataRequired(), Length(max=7)],
+                         filters=[_strip])
+    cvc = StringField("CVC", validators=[DataRequired(), Length(min=3, max=4)],
+                      filters=[_strip])

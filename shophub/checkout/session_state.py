@@ -1,0 +1,45 @@
+"""The buyer's checkout draft and pending order, kept in their (signed) session."""
+
+from dataclasses import asdict
+
+from flask import session
+
+from shophub.models import Order
+from shophub.order_placement import CheckoutDraft
+from shophub.orders import find_by_token
+
+DRAFT_KEY = "checkout"
+ORDER_KEY = "checkout_order"
+
+
+def load_draft() -> CheckoutDraft:
+    """The draft so far, or an empty one."""
+    data = session.get(DRAFT_KEY) or {}
+    try:
+        return CheckoutDraft(**data)
+    except TypeError:  # a session written by an older version of the draft
+        return CheckoutDraft()
+
+
+def save_draft(draft: CheckoutDraft) -> None:
+    """Keep the draft for the next step."""
+    session[DRAFT_KEY] = asdict(draft)
+
+
+def pending_order() -> Order | None:
+    """The order this session placed and has not finished paying, if any."""
+    token = session.get(ORDER_KEY)
+    return find_by_token(token) if token else None
+
+
+def remember_order(order: Order) -> None:
+    """Remember the placed order, so that returning to payment reuses it."""
+    session[ORDER_KEY] = order.token
+
+
+def forget_order() -> None:
+    """The order is paid: the next checkout starts afresh (the address is kept)."""
+    session.pop(ORDER_KEY, None)
+    draft = load_draft()
+    draft.coupon_code = ""
+    save_draft(draft)

@@ -1,0 +1,103 @@
+"""What shapes an order's price besides the products: coupons, shipping methods, store settings."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shophub.extensions import db
+from shophub.models.catalog import utcnow
+
+COUPON_KINDS = ("percent", "fixed", "free_shipping")
+
+
+class Coupon(db.Model):
+    """A discount code; `code` is stored upper-case, so codes are case-insensitive."""
+
+    __tablename__ = "coupon"
+    __table_args__ = (
+        CheckConstraint("kind IN ('percent', 'fixed', 'free_shipping')", name="kind_known"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+        CheckConstraint("kind <> 'percent' OR value BETWEEN 1 AND 100", name="percent_range"),
+        CheckConstraint("times_used >= 0", name="times_used_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int] = mapped_column(default=0)  # whole percent, or minor units
+    min_subtotal_cents: Mapped[int] = mapped_column(default=0)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    usage_limit: Mapped[int | None]
+    per_customer_limit: Mapped[int | None]
+    times_used: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CouponRedemption(db.Model):
+    """One paid order's use of a coupon; counts against the per-customer limit."""
+
+    __tablename__ = "coupon_redemption"
+    __table_args__ = (Index("ix_coupon_redemption_customer", "coupon_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupon.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_order.id", ondelete="CASCADE"), unique=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShippingMethod(db.Model):
+    """A way to send an order, with its price and an optional free-over threshold."""
+
+    __tablename__ = "shipping_method"
+    __table_args__ = (CheckConstraint("price_cents >= 0", name="price_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    price_cents: Mapped[int]
+    free_over_cents: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class StoreSettings(db.Model):
+    """The store's own settings that staff change at run time; one row, id 1."""
+
+    __tablename__ = "store_settings"
+    __table_args__ = (
+        CheckConstraint("tax_rate_bp BETWEEN 0 AND 10000", name="tax_rate_range"),
+        CheckConstraint("reservation_minutes > 0", name="reservation_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tax_rate_bp: Mapped[int] = mapped_column(default=0)  # basis points: 825 = 8.25 %
+    reservation_minutes: Mapped[int] = mapped_column(default=30)
+
+
+class DemoIntent(db.Model):
+    """A payment intent of the offline demo provider, kept in the store's own database."""
+
+    __tablename__ = "demo_intent"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop_order.id", ondelete="SET NULL"), index=True
+    )
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(40))
+    client_secret: Mapped[str] = mapped_column(String(120))
+    charge_id: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    amount_refunded: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,1 @@
+"""The buyer's order pages, reached by the order's unguessable token."""

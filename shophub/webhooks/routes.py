@@ -1,0 +1,35 @@
+"""POST /webhooks/stripe: verified by signature (not CSRF), recorded once, answered quickly."""
+
+from flask import Blueprint, current_app, jsonify, request
+
+from shophub import webhook_events
+from shophub.extensions import csrf
+from shophub.payments import WebhookError
+from shophub.payments.stripe import StripeProvider
+
+bp = Blueprint("webhooks", __name__)
+
+
+def _verifier() -> StripeProvider:
+    cached = current_app.extensions.get("shophub_webhook_verifier")
+    if cached is not None:
+        return cached
+    config = current_app.config
+    cached = StripeProvider(config.get("STRIPE_SECRET_KEY") or "sk_unset",
+                            config.get("STRIPE_WEBHOOK_SECRET"),
+                            api_base=config.get("STRIPE_API_BASE"))
+    current_app.extensions["shophub_webhook_verifier"] = cached
+    return cached
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def stripe_webhook():
+    """Verify, record and apply one Stripe event."""
+    payload = request.get_data(cache=False)
+    try:
+        event = _verifier().parse_webhook(payload, request.headers.get("Stripe-Signature"))
+    except WebhookError as error:
+        return jsonify(error=str(error)), 400
+    outcome = webhook_events.handle(event)
+    return jsonify(received=True, outcome=outcome), 200
