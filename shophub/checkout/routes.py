@@ -286,10 +286,10 @@ def complete():
     """The return page: the intent's state is read from the provider, not from the URL."""
     intent_id = (request.args.get("payment_intent") or "")[:120]
     order = orders.find_by_intent(intent_id) if intent_id else None
-    pending = session_state.pending_order()
-    if order is None or (pending is None or pending.id != order.id) and \
-            not _secret_matches(intent_id):
-        if order is not None and _owns(order):
+    if order is None:
+        abort(404)
+    if not (session_state.placed_here(order) or _secret_matches(intent_id)):
+        if _owns(order):
             return redirect(url_for("orders.show", token=order.token))
         abort(404)
     try:

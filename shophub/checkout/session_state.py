@@ -10,6 +10,7 @@ from shophub.orders import find_by_token
 
 DRAFT_KEY = "checkout"
 ORDER_KEY = "checkout_order"
+LAST_ORDER_KEY = "last_order"
 
 
 def load_draft() -> CheckoutDraft:
@@ -39,7 +40,14 @@ def remember_order(order: Order) -> None:
 
 def forget_order() -> None:
     """The order is paid: the next checkout starts afresh (the address is kept)."""
-    session.pop(ORDER_KEY, None)
+    token = session.pop(ORDER_KEY, None)
+    if token:
+        session[LAST_ORDER_KEY] = token
     draft = load_draft()
     draft.coupon_code = ""
     save_draft(draft)
+
+
+def placed_here(order: Order) -> bool:
+    """Whether this session placed the order (it is pending here, or was just paid here)."""
+    return order.token in (session.get(ORDER_KEY), session.get(LAST_ORDER_KEY))
