@@ -32,9 +32,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def customer_uses(coupon_id: int, email: str, user_id: int | None) -> int:
     """How many paid orders of this buyer (by account or email) used the coupon."""
-    who = CouponRedemption.email == email.lower()
+    buyer = []
+    if email:
+        buyer.append(CouponRedemption.email == email.lower())
     if user_id is not None:
-        who = or_(who, CouponRedemption.user_id == user_id)
+        buyer.append(CouponRedemption.user_id == user_id)
+    if not buyer:
+        return 0
+    who = or_(*buyer)
     return db.session.scalar(
         select(func.count()).select_from(CouponRedemption)
         .where(CouponRedemption.coupon_id == coupon_id, who)
@@ -56,7 +61,8 @@ def check(code: str, *, subtotal_cents: int, email: str, user_id: int | None,
     if coupon is None:
         shown = (code or "").strip()[:40]
         raise CouponError(f"There is no code “{shown}”. Check the spelling and try again.")
-    uses = customer_uses(coupon.id, email, user_id) if email else 0
+    # A customer is known by their account even before they have typed an email.
+    uses = customer_uses(coupon.id, email, user_id)
     problem = coupon_problem(
         rules_of(coupon), subtotal_cents=subtotal_cents, now=now or datetime.now(UTC),
         times_used=coupon.times_used, customer_uses=uses, currency=currency,

@@ -1,7 +1,7 @@
 """Placing an order from a cart: price it, snapshot it, reserve its stock, all or nothing."""
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -84,6 +84,28 @@ def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pri
     return Pricing(quote=result, lines=lines, method=method, coupon=coupon, coupon_error=error)
 
 
+def revisable(order: Order | None) -> bool:
+    """Whether the buyer's pending order can still be brought up to date (it holds its stock)."""
+    return order is not None and order.is_payable and order.stock_state == "reserved"
+
+
+def with_held_stock(view: CartView, pending: Order | None) -> CartView:
+    """The cart as its buyer can buy it: units their pending order holds count as in stock.
+
+    Revising the order gives those units back before reserving again, so without this a buyer
+    who holds the last units would see them as sold out and could not change their order.
+    """
+    if not revisable(pending):
+        return view
+    held: dict[int, int] = {}
+    for variant_id, quantity in stock_lines(pending):
+        held[variant_id] = held.get(variant_id, 0) + quantity
+    if not held:
+        return view
+    return CartView(lines=[replace(line, stock=line.stock + held.get(line.variant_id, 0))
+                           for line in view.lines])
+
+
 def _check_lines(view: CartView) -> None:
     if view.is_empty:
         raise PlacementError("Your cart is empty.")
@@ -152,9 +174,12 @@ def _same_order(order: Order, draft: CheckoutDraft, pricing: Pricing) -> bool:
 
 def place(view: CartView, draft: CheckoutDraft, user_id: int | None, cart_id: int | None,
           pending: Order | None = None) -> Order:
-    """Place the order, or bring the buyer's pending one up to date; reserve its stock."""
-    pricing = _priced_for_order(view, draft, user_id)
-    if pending is not None and pending.is_payable and pending.stock_state == "reserved":
+    """Place the order, or bring the buyer's pending one up to date; reserve its stock.
+
+    `view` is the cart as loaded; the stock `pending` holds is counted back in here.
+    """
+    pricing = _priced_for_order(with_held_stock(view, pending), draft, user_id)
+    if revisable(pending):
         return _revise(pending, draft, pricing)
     order = Order(token=secrets.token_urlsafe(24), user_id=user_id, cart_id=cart_id)
     _fill(order, draft, pricing)

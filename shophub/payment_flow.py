@@ -122,7 +122,7 @@ def reconcile_pending_orders(limit: int = 200) -> int:
     candidates = db.session.scalars(
         select(Order).where(Order.payment_intent_id.is_not(None),
                             Order.payment_status.in_(orders.UNPAID),
-                            Order.status.in_(("pending", "cancelled")),
+                            Order.status == "pending",
                             Order.intent_created_at < orders.now() - age,
                             Order.placed_at > orders.now() - timedelta(days=7))
         .order_by(Order.intent_created_at).limit(limit)

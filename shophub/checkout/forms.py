@@ -2,15 +2,23 @@
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from shophub.account.forms import AddressForm, _email_field, _strip
+from shophub.users import AccountError, normalise_email
 
 
 class ContactForm(AddressForm):
     """Step 1: where to send the order and where to write about it."""
 
     email = _email_field("Email for the receipt")
+
+    def validate_email(self, field) -> None:
+        """The receipt and order mails need an address that can take mail."""
+        try:
+            field.data = normalise_email(field.data)
+        except AccountError as error:
+            raise StopValidation(str(error)) from None
 
 
 class ShippingForm(FlaskForm):

@@ -19,7 +19,7 @@ from shophub.checkout import session_state
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
 from shophub.extensions import db
 from shophub.htmx import render_page_or_block, wants_fragment
-from shophub.order_placement import PlacementError, place, price_cart
+from shophub.order_placement import PlacementError, place, price_cart, with_held_stock
 from shophub.payments import PaymentError, provider, uses_stripe
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -71,11 +71,16 @@ def _shipping_form(draft) -> ShippingForm:
     return form
 
 
+def _buyable_view():
+    """The buyer's cart, with the units their pending order holds counted as in stock."""
+    return with_held_stock(carts.load_view(*owner()), session_state.pending_order())
+
+
 def _render(step: str, *, contact_form=None, shipping_form=None, message=None,
             status: int = 200):
     """The checkout page, or its steps and summary for an HTMX swap."""
     draft = session_state.load_draft()
-    view = carts.load_view(*owner())
+    view = _buyable_view()
     pricing = price_cart(view, draft, _user_id())
     context = {
         "step": step, "draft": draft, "view": view, "pricing": pricing, "message": message,
@@ -94,7 +99,7 @@ def _render(step: str, *, contact_form=None, shipping_form=None, message=None,
 
 def _cart_ready():
     """A redirect to the cart when there is nothing to check out, else None."""
-    view = carts.load_view(*owner())
+    view = _buyable_view()
     if view.can_check_out:
         return None
     flash("Your cart has nothing that can be bought right now." if not view.is_empty
@@ -168,8 +173,11 @@ def save_shipping():
         return _go(url_for("checkout.start"))
     form = _shipping_form(draft)
     if not form.validate():
-        return _render("shipping", shipping_form=form, status=422,
-                       message="Choose a shipping method.")
+        # Say which field is wrong: the discount code's errors are not shown next to it.
+        message = ("Discount code: " + " ".join(form.coupon_code.errors)
+                   if form.coupon_code.errors and not form.shipping_method.errors
+                   else "Choose a shipping method.")
+        return _render("shipping", shipping_form=form, status=422, message=message)
     draft.shipping_method_id = int(form.shipping_method.data)
     draft.coupon_code = form.coupon_code.data or ""
     session_state.save_draft(draft)
@@ -207,7 +215,7 @@ def apply_coupon():
     if not wants_fragment():
         return redirect(url_for("checkout.start", step=step), code=303)
     status = 422 if draft.coupon_code and price_cart(
-        carts.load_view(*owner()), draft, _user_id()).coupon_error else 200
+        _buyable_view(), draft, _user_id()).coupon_error else 200
     return _render(step, status=status)
 
 
