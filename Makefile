@@ -32,9 +32,14 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
+# The webhook and checkout benchmarks WIPE this PostgreSQL database (schema public) first.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test_d
+
 bench: $(VENV)/.dev
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python -m bench.cart
+	$(BIN)/python -m bench.webhooks --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python -m bench.checkout --database-url $(BENCH_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -24,8 +24,12 @@ CHANGEABLE = ("requires_payment_method", "requires_confirmation", "requires_acti
 
 
 def idempotency_key(order: Order, attempt: int) -> str:
-    """The key that makes creating an order's intent safe to repeat."""
-    return f"shophub-order-{order.id}-intent-{attempt}"
+    """The key that makes creating an order's intent safe to repeat.
+
+    It names the amount too: a create that failed leaves the attempt number unclaimed, and
+    Stripe refuses a key sent again with other parameters (the order revised since) for a day.
+    """
+    return f"shophub-order-{order.id}-intent-{attempt}-{order.total_cents}"
 
 
 def ensure_intent(order: Order) -> IntentView:
@@ -54,7 +58,14 @@ def ensure_intent(order: Order) -> IntentView:
         order.payment_provider = payments.name
         order.payment_attempt = attempt
         order.intent_created_at = orders.now()
+    stored = order.payment_intent_id
     db.session.commit()
+    if stored != intent.id:
+        # A parallel request stored another intent (the provider did not honour the key):
+        # the buyer must see and pay the stored one, which is the one the webhook matches.
+        log.warning("Order %s: intent %s was created beside the stored %s", order.number,
+                    intent.id, stored)
+        return payments.retrieve_intent(stored)
     return intent
 
 
@@ -81,6 +92,22 @@ def refresh_from_provider(order: Order, source: str) -> IntentView | None:
     return intent
 
 
+def _cancel_or_read(intent_id: str) -> IntentView:
+    """Cancel an intent; one that can no longer be cancelled is read and returned as it is.
+
+    Stripe refuses to cancel an intent that succeeded, is processing or was cancelled already
+    (the demo provider hands such an intent back): it then says what happened to the payment.
+    """
+    payments = provider()
+    try:
+        return payments.cancel_intent(intent_id)
+    except PaymentError:
+        intent = payments.retrieve_intent(intent_id)
+        if intent.status in CHANGEABLE:  # it could have been cancelled: the failure was real
+            raise
+        return intent
+
+
 def expire_stale_orders(limit: int = 200) -> int:
     """Release the stock of unpaid orders past `reserved_until` and cancel their intents.
 
@@ -97,7 +124,7 @@ def expire_stale_orders(limit: int = 200) -> int:
     for order in stale:
         try:
             if order.payment_intent_id:
-                intent = provider().cancel_intent(order.payment_intent_id)
+                intent = _cancel_or_read(order.payment_intent_id)
                 db.session.commit()
                 if intent.status != CANCELED:
                     apply_intent(order, intent, "expiry")

@@ -2,6 +2,7 @@
 
 import colorsys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
@@ -79,3 +80,34 @@ def browser_type_launch_args(browser_type_launch_args):
         require_service(f"Chromium is not installed at {CHROMIUM}")
     args = {key: value for key, value in browser_type_launch_args.items() if key != "channel"}
     return {**args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+# --- Stores with their own database, for tests that change stock or take payments ----------
+
+@contextmanager
+def serve_app(app, name: str = "e2e-store"):
+    """Serve `app` on a free local port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def store_app(tmp_path: Path, **overrides):
+    """An app on a new SQLite file with the test catalog and its pictures; CSRF is on."""
+    app = make_app(f"sqlite:///{tmp_path / 'store.db'}", tmp_path, WTF_CSRF_ENABLED=True,
+                   **overrides)
+    with app.app_context():
+        flask_migrate.upgrade()
+        insert_catalog()
+        db.session.remove()
+    write_placeholder_images(Path(app.config["MEDIA_ROOT"]))
+    return app
