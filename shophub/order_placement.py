@@ -60,6 +60,7 @@ class Pricing:
     method: ShippingMethod | None
     coupon: Coupon | None
     coupon_error: str | None = None
+    tax_rate_bp: int = 0
 
 
 def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pricing:
@@ -78,10 +79,12 @@ def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pri
                                           currency=currency)
         except coupons.CouponError as problem:
             error = str(problem)
+    tax_rate_bp = store_settings.current().tax_rate_bp
     result = quote(price_lines, coupon=terms,
                    shipping=shipping.terms_of(method) if method else None,
-                   tax_rate_bp=store_settings.current().tax_rate_bp)
-    return Pricing(quote=result, lines=lines, method=method, coupon=coupon, coupon_error=error)
+                   tax_rate_bp=tax_rate_bp)
+    return Pricing(quote=result, lines=lines, method=method, coupon=coupon, coupon_error=error,
+                   tax_rate_bp=tax_rate_bp)
 
 
 def revisable(order: Order | None) -> bool:

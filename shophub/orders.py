@@ -76,7 +76,10 @@ def order_for_intent(intent: IntentView) -> Order | None:
         order_id = str(intent.metadata.get("order_id") or "")
         if order_id.isdigit():
             candidate = db.session.get(Order, int(order_id))
-            if candidate is not None and candidate.payment_intent_id in (None, intent.id):
+            # Both id and number must match: an intent of another shop on the same account
+            # (or a test server) must not pay one of ours.
+            if (candidate is not None and candidate.payment_intent_id in (None, intent.id)
+                    and intent.metadata.get("order_number") == candidate.number):
                 order = candidate
     return order
 

@@ -80,6 +80,8 @@ def _render(step: str, *, contact_form=None, shipping_form=None, message=None,
             status: int = 200):
     """The checkout page, or its steps and summary for an HTMX swap."""
     draft = session_state.load_draft()
+    if step == "shipping" and shipping.find_active(draft.shipping_method_id) is None:
+        _choose_default_method(draft)
     view = _buyable_view()
     pricing = price_cart(view, draft, _user_id())
     context = {
@@ -95,6 +97,14 @@ def _render(step: str, *, contact_form=None, shipping_form=None, message=None,
                                     ("checkout_steps", "checkout_summary"), **context)
     response.status_code = status
     return response
+
+
+def _choose_default_method(draft) -> None:
+    """Preselect the first method, so the totals shown include shipping from the start."""
+    methods = shipping.active_methods()
+    if methods:
+        draft.shipping_method_id = methods[0].id
+        session_state.save_draft(draft)
 
 
 def _cart_ready():
@@ -243,6 +253,10 @@ def payment():
         return render_template("checkout/payment.html", order=order, intent=None,
                                payment_error=str(error), draft=session_state.load_draft(),
                                form=None, stripe_mode=uses_stripe()), 503
+    if intent.status in ("succeeded", "processing"):
+        # Paid (or paying) already, and the webhook has not told us yet: no second payment.
+        payment_flow.apply_intent(order, intent, "payment page")
+        return redirect(url_for("checkout.complete", payment_intent=intent.id))
     return render_template(
         "checkout/payment.html", order=order, intent=intent, draft=session_state.load_draft(),
         form=None if uses_stripe() else DemoCardForm(), stripe_mode=uses_stripe(),
@@ -270,6 +284,7 @@ def demo_pay():
             if intent.status == "requires_action":
                 return redirect(url_for("checkout.demo_authenticate"), code=303)
             return redirect(url_for("checkout.complete", payment_intent=intent.id), code=303)
+    form.card_number.data = ""  # a card number is never written back into a page
     return render_template("checkout/payment.html", order=order, intent=None, form=form,
                            draft=session_state.load_draft(), stripe_mode=False,
                            payment_error=error or "Please correct the card details."), 422

@@ -171,6 +171,40 @@ def test_a_declined_card_can_be_retried_on_the_same_order(app, client):
         assert stock_of(mug) == 3
 
 
+def test_payment_page_for_an_intent_already_paid_goes_to_the_result_not_a_second_payment(
+        app, client):
+    from shophub.payments import provider
+
+    with app.app_context():
+        mug = make_variant("Mug", price=1250, stock=4)
+        method = make_method()
+    add_to_cart(client, mug, 1)
+    to_payment(client, method)
+    with app.app_context():
+        order = only_order()
+        provider().confirm(order.payment_intent_id, SUCCEEDS)  # paid; nobody told the shop
+        db.session.commit()
+        assert only_order().payment_status == "requires_payment"
+    again = client.get("/checkout/payment")
+    assert again.status_code == 302 and "/checkout/complete?payment_intent=" in again.location
+    assert "Your order is confirmed." in page(client.get(again.location))
+    with app.app_context():
+        assert (only_order().status, count_rows(Payment)) == ("paid", 1)
+
+
+def test_shipping_step_prices_the_preselected_method_at_once(app, client):
+    with app.app_context():
+        mug = make_variant("Mug", price=1250, stock=4)
+        method = make_method(price=700)
+    add_to_cart(client, mug, 1)
+    response = send_contact(client)
+    shipping_page = page(client.get(response.location))
+    assert "Chosen next" not in shipping_page
+    assert re.search(r"Total</dt><dd class=\"total\">\$19\.50", shipping_page)
+    assert client.post("/checkout/shipping", data={"shipping_method": str(method),
+                                                  "action": "continue"}).status_code == 303
+
+
 def test_a_card_that_asks_for_confirmation_is_paid_once_approved(app, client):
     with app.app_context():
         mug = make_variant("Mug", stock=3)
