@@ -230,7 +230,7 @@ def start_server(env: dict, args, log_path: Path) -> tuple[subprocess.Popen, str
     if args.worker_class == "gthread":
         command += ["--threads", str(args.worker_threads)]
     log = log_path.open("w")
-    server = subprocess.Popen(command + ["wsgi:app"], cwd=ROOT, env=env,
+    server = subprocess.Popen(command + [args.app], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     log.close()
     wait_until_up(base)
@@ -364,6 +364,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--worker-threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--app", default="wsgi:app", help="the WSGI app gunicorn serves")
     parser.add_argument("--events", type=int, default=0,
                         help="events signed per run (default: 6000 per second of --duration)")
     args = parser.parse_args()
@@ -374,7 +375,8 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="shophub-bench-webhooks-"))
     (workdir / "events.lua").write_text(LUA_SCRIPT)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MEDIA_ROOT=str(workdir / "media"),
+    python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=python_path, MEDIA_ROOT=str(workdir / "media"),
                SECRET_KEY="bench-secret", DATABASE_URL=args.database_url,
                STRIPE_SECRET_KEY=STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     env.pop("STRIPE_API_BASE", None)
