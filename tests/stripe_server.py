@@ -13,11 +13,11 @@ from tests.localstripe import register_webhook, unregister_webhook
 
 
 @contextmanager
-def live_server(app: Flask) -> Iterator[str]:
+def live_server(app: Flask, name: str = "live-server") -> Iterator[str]:
     """Serve `app` on a loopback port from a threaded werkzeug server; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="stripe-live-server", daemon=True)
+                              name=name, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -1,19 +1,18 @@
 """Browser test fixtures: a live ShopHub server on SQLite and Chromium from the system."""
 
 import colorsys
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
 import pytest
-from werkzeug.serving import make_server
 
 from shophub.extensions import db
 from shophub.media import IMAGE_WIDTHS
 from tests.catalog_data import insert_catalog, product_specs
 from tests.conftest import make_app
 from tests.services import require_service
+from tests.stripe_server import live_server as serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,17 +53,8 @@ def live_server(tmp_path_factory):
         db.session.remove()
     write_placeholder_images(Path(app.config["MEDIA_ROOT"]))
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -85,17 +75,12 @@ def browser_type_launch_args(browser_type_launch_args):
 # --- Stores with their own database, for tests that change stock or take payments ----------
 
 @contextmanager
-def serve_app(app, name: str = "e2e-store"):
+def serve_app(app, name: str = "e2e-live-server"):
     """Serve `app` on a free local port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve_in_thread(app, name) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
