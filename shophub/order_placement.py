@@ -137,7 +137,7 @@ def _fill(order: Order, draft: CheckoutDraft, pricing: Pricing) -> None:
     order.subtotal_cents, order.discount_cents = q.subtotal_cents, q.discount_cents
     order.shipping_cents, order.tax_cents, order.total_cents = (
         q.shipping_cents, q.tax_cents, q.total_cents)
-    order.tax_rate_bp = store_settings.current().tax_rate_bp
+    order.tax_rate_bp = pricing.tax_rate_bp
     order.coupon_id = pricing.coupon.id if pricing.coupon else None
     order.coupon_code = pricing.coupon.code if pricing.coupon else None
     order.shipping_method_id = pricing.method.id

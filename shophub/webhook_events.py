@@ -2,8 +2,8 @@
 
 import logging
 
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shophub import orders, payment_flow
 from shophub.extensions import db
@@ -78,19 +78,31 @@ def handle(event: WebhookEvent) -> str:
     The id is written in the same transaction as the event's effects, so an event whose
     handling fails is not marked seen and the provider's retry is handled afresh.
     """
-    record = ProcessedEvent(event_id=event.id, event_type=event.type[:80])
-    db.session.add(record)
-    try:
-        db.session.flush()
-    except IntegrityError:
+    if not _record(event):
         db.session.rollback()
         return DUPLICATE
     handler = HANDLERS.get(event.type)
     outcome = handler(event) if handler is not None else IGNORED
-    if inspect(record).transient:  # the handler found nothing to do and rolled back
-        db.session.add(ProcessedEvent(event_id=event.id, event_type=event.type[:80]))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+    if not db.session().in_transaction():
+        # The handler committed (the id with it) or found nothing to do and rolled back (the
+        # id with it): record it again; after a commit the conflict makes this a no-op.
+        _record(event)
+    db.session.commit()
     return outcome
+
+
+def _record(event: WebhookEvent) -> bool:
+    """Insert the event id unless it is there; False when it was (a repeated delivery).
+
+    ON CONFLICT DO NOTHING: a parallel delivery of the same id waits for the first one's
+    transaction and then inserts nothing, with no error to recover from.
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    statement = (
+        insert(ProcessedEvent)
+        .values(event_id=event.id, event_type=event.type[:80], received_at=orders.now())
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(ProcessedEvent.id)
+    )
+    return db.session.execute(statement).first() is not None

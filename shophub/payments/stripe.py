@@ -1,5 +1,6 @@
 """The Stripe payment provider, on the official SDK's StripeClient."""
 
+import json
 import logging
 from typing import Any
 
@@ -154,15 +155,19 @@ class StripeProvider:
             raise WebhookError("No Stripe webhook secret is configured.")
         if not signature:
             raise WebhookError("The Stripe-Signature header is missing.")
+        # Verify the signature over the raw bytes, then read the JSON ourselves: the same check
+        # as construct_event without building (and flattening again) a StripeObject tree.
         try:
-            event = self._client.construct_event(
-                payload, signature, self.webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
+            text = payload.decode("utf-8")
+            stripe.WebhookSignature.verify_header(text, signature, self.webhook_secret,
+                                                  tolerance=WEBHOOK_TOLERANCE_SECONDS)
+            data = json.loads(text)
         except stripe.SignatureVerificationError as error:
             raise WebhookError(f"Bad webhook signature: {error.user_message}") from error
-        # A signed body that is not a JSON object fails inside the SDK in these ways.
-        except (ValueError, TypeError, AttributeError) as error:
+        except ValueError as error:  # not UTF-8, or not JSON
             raise WebhookError("The webhook body is not a Stripe event.") from error
-        data = event.to_dict(for_json=True)
+        if not isinstance(data, dict):
+            raise WebhookError("The webhook body is not a Stripe event.")
         envelope = data.get("data")
         obj = envelope.get("object") if isinstance(envelope, dict) else None
         if not data.get("id") or not data.get("type") or not isinstance(obj, dict):
