@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     routing.init_app(app)
     from shophub.account.routes import bp as account_bp
+    from shophub.admin import bp as admin_bp
     from shophub.cart.routes import bp as cart_bp
     from shophub.checkout.routes import bp as checkout_bp
     from shophub.order_pages.routes import bp as orders_bp
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)

@@ -5,6 +5,7 @@ from shophub.models import StoreSettings
 
 DEFAULT_TAX_RATE_BP = 0
 DEFAULT_RESERVATION_MINUTES = 30
+DEFAULT_LOW_STOCK_THRESHOLD = 5
 
 
 def current() -> StoreSettings:
@@ -12,7 +13,8 @@ def current() -> StoreSettings:
     settings = db.session.get(StoreSettings, 1)
     if settings is None:
         settings = StoreSettings(id=1, tax_rate_bp=DEFAULT_TAX_RATE_BP,
-                                 reservation_minutes=DEFAULT_RESERVATION_MINUTES)
+                                 reservation_minutes=DEFAULT_RESERVATION_MINUTES,
+                                 low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD)
     return settings
 
 

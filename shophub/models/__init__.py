@@ -18,11 +18,17 @@ from shophub.models.promotions import (
     ShippingMethod,
     StoreSettings,
 )
-from shophub.models.users import Address, PasswordResetToken, User, WishlistItem
+from shophub.models.users import (
+    Address,
+    PasswordResetToken,
+    StaffInvite,
+    User,
+    WishlistItem,
+)
 
 __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
     "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
     "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail", "ShippingMethod",
-    "StoreSettings", "User", "Variant", "WishlistItem",
+    "StaffInvite", "StoreSettings", "User", "Variant", "WishlistItem",
 ]

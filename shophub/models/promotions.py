@@ -82,6 +82,10 @@ class StoreSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     tax_rate_bp: Mapped[int] = mapped_column(default=0)  # basis points: 825 = 8.25 %
     reservation_minutes: Mapped[int] = mapped_column(default=30)
+    # None means "as configured" (STORE_NAME, STORE_CURRENCY in the environment).
+    store_name: Mapped[str | None] = mapped_column(String(120))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    low_stock_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
 
 
 class DemoIntent(db.Model):
