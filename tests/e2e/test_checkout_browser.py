@@ -184,6 +184,7 @@ def add_to_cart_from_catalog(page: Page, search: str, name: str, size: str | Non
     page.get_by_role("searchbox", name="Search products").press("Enter")
     page.locator("#results .card-link").filter(has_text=name).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.wait_for_load_state("load")  # htmx (a deferred script) has wired up the form
     if size:
         page.locator("#buy-box .chip").filter(
             has=page.locator(f"input[value='{size}']")).click()
