@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from shophub.admin import bp as admin_bp
     from shophub.cart.routes import bp as cart_bp
     from shophub.checkout.routes import bp as checkout_bp
+    from shophub.invites import bp as invites_bp
     from shophub.order_pages.routes import bp as orders_bp
     from shophub.shop.routes import bp as shop_bp
     from shophub.webhooks.routes import bp as webhooks_bp
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(orders_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(invites_bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)

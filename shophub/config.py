@@ -105,5 +105,7 @@ def load_settings(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "CART_COOKIE_DAYS": 30,
+        # Requests larger than this (picture uploads are at most 8 MB) get 413 before parsing.
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
     }

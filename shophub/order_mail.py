@@ -11,6 +11,7 @@ from shophub.money import format_money
 SUBJECTS = {
     "confirmation": "Order {number} confirmed",
     "refunded_late": "Order {number} refunded",
+    "shipped": "Order {number} has shipped",
 }
 
 
@@ -34,6 +35,7 @@ def order_context(order: Order) -> dict:
                                       f"{order.ship_postcode} {order.ship_city}".strip(),
                                       order.ship_region, order.ship_country) if line],
         "cancel_reason": order.cancel_reason,
+        "carrier": order.carrier, "tracking_number": order.tracking_number,
         "footer": f"You get this mail because you ordered from {current_app.config['STORE_NAME']}.",
     }
 

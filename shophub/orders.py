@@ -355,3 +355,114 @@ def order_mail_job(order_id: int, kind: str) -> bool:
     from shophub.order_mail import send_order_mail
 
     return send_order_mail(order_id, kind)
+
+
+# --- fulfilment and cancellation by the shop's staff --------------------------------------------
+
+SHIPPABLE = ("paid", "partially_refunded")
+PAID_NOT_REFUNDED = ("succeeded", "partially_refunded")
+
+
+class TransitionRefused(ValueError):
+    """A change the order's status does not allow; the message says why, fit for staff."""
+
+
+def _open_for_change(order_id: int) -> Order:
+    order = _locked(order_id)
+    if order is None:
+        db.session.rollback()
+        raise TransitionRefused("There is no such order.")
+    return order
+
+
+def _refuse(message: str) -> None:
+    db.session.rollback()
+    raise TransitionRefused(message)
+
+
+def hold_reason(order: Order) -> str:
+    """Why fulfilment of an on-hold order waits, in a few words."""
+    if order.dispute_status not in (None, "won"):
+        return f"the payment is disputed ({order.dispute_status.replace('_', ' ')})"
+    return order.review_reason or "it needs a review"
+
+
+def ship(order_id: int, carrier: str, tracking_number: str, source: str | None = None) -> Order:
+    """Mark a paid order shipped with its carrier and tracking number; the buyer gets a mail."""
+    order = _open_for_change(order_id)
+    if order.status not in SHIPPABLE or order.payment_status not in PAID_NOT_REFUNDED:
+        _refuse(f"Order {order.number} is {order.status.replace('_', ' ')}: only a paid order "
+                "that has not shipped yet can be marked shipped.")
+    if order.on_hold:
+        _refuse(f"Order {order.number} is on hold because {hold_reason(order)}. "
+                "Resolve that before shipping it.")
+    before = {**snapshot(order), "carrier": order.carrier,
+              "tracking_number": order.tracking_number}
+    # The conditions repeat in the UPDATE, so a dispute or refund that lands meanwhile wins.
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_(SHIPPABLE),
+               Order.payment_status.in_(PAID_NOT_REFUNDED), Order.review_reason.is_(None),
+               Order.dispute_status.is_(None) | (Order.dispute_status == "won"))
+        .values(status="shipped", shipped_at=now(), carrier=carrier,
+                tracking_number=tracking_number)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        _refuse("The order changed meanwhile; reload it and try again.")
+    order = _locked(order_id)
+    audit.record("order.shipped", "order", order.id,
+                 f"Shipped with {carrier}, tracking number {tracking_number}", before=before,
+                 after={**snapshot(order), "carrier": carrier,
+                        "tracking_number": tracking_number},
+                 actor_label=source)
+    _queue_order_mail(order, "shipped")
+    db.session.commit()
+    return order
+
+
+def deliver(order_id: int, source: str | None = None) -> Order:
+    """Mark a shipped order delivered."""
+    current = _open_for_change(order_id)
+    if current.status != "shipped":
+        _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a shipped "
+                "order can be marked delivered.")
+    before = snapshot(current)
+    order = _claim(order_id, PAID, ("shipped",), status="delivered", delivered_at=now())
+    if order is None:
+        raise TransitionRefused("The order changed meanwhile; reload it and try again.")
+    audit.record("order.delivered", "order", order.id, "Delivered", before=before,
+                 after=snapshot(order), actor_label=source)
+    db.session.commit()
+    return order
+
+
+def cancel_paid(order_id: int, reason: str, source: str | None = None) -> Order:
+    """Cancel a paid, unshipped order, give its stock back and refund what is left, all at once."""
+    # The cancellation, the stock and the refund commit together: a refund the provider refuses
+    # (PaymentError) leaves the order as it was.
+    current = _open_for_change(order_id)
+    if (current.status not in ("pending", *SHIPPABLE) or current.shipped_at is not None
+            or current.payment_status not in PAID_NOT_REFUNDED):
+        _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a paid "
+                "order that has not shipped can be cancelled with a refund.")
+    before = snapshot(current)
+    order = _claim(order_id, PAID_NOT_REFUNDED, ("pending", *SHIPPABLE), status="cancelled",
+                   cancelled_at=now(), cancel_reason=reason)
+    if order is None:
+        raise TransitionRefused("The order changed meanwhile; reload it and try again.")
+    try:
+        if order.stock_state in ("reserved", "committed"):
+            inventory.release(stock_lines(order))
+        order.stock_state = "released"
+        audit.record("order.cancelled", "order", order.id, reason, before=before,
+                     after=snapshot(order), actor_label=source)
+        left = order.refundable_cents
+        if left > 0:
+            refund(order.id, left, reason, "admin")  # commits the cancellation with the refund
+        else:
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return order

@@ -1,5 +1,7 @@
 """The store's run-time settings (tax rate, reservation time), with defaults until set."""
 
+from flask import current_app
+
 from shophub.extensions import db
 from shophub.models import StoreSettings
 
@@ -27,3 +29,8 @@ def save(**values) -> StoreSettings:
     for name, value in values.items():
         setattr(settings, name, value)
     return settings
+
+
+def display_name() -> str:
+    """The store's name as shoppers should see it: the saved one, else STORE_NAME."""
+    return current().store_name or current_app.config["STORE_NAME"]
