@@ -44,7 +44,7 @@ def customers():
     )
 
 
-@bp.get("/customers/<int:user_id>")
+@bp.get("/customers/<id:user_id>")
 def customer_detail(user_id: int):
     """One account: its orders, addresses and totals."""
     detail = staff.customer_detail(user_id)
@@ -56,7 +56,7 @@ def customer_detail(user_id: int):
     )
 
 
-@bp.post("/customers/<int:user_id>/deactivate")
+@bp.post("/customers/<id:user_id>/deactivate")
 def customer_deactivate(user_id: int):
     """Deactivate an account; its sessions end at their next request."""
     user = _user_or_404(user_id)
@@ -69,7 +69,7 @@ def customer_deactivate(user_id: int):
     return _back_to(user)
 
 
-@bp.post("/customers/<int:user_id>/reactivate")
+@bp.post("/customers/<id:user_id>/reactivate")
 def customer_reactivate(user_id: int):
     """Let a deactivated account log in again."""
     user = _user_or_404(user_id)
@@ -113,7 +113,7 @@ def staff_invite():
     return _staff_page(form, 422)
 
 
-@bp.post("/staff/invites/<int:invite_id>/revoke")
+@bp.post("/staff/invites/<id:invite_id>/revoke")
 @admin_only
 def staff_invite_revoke(invite_id: int):
     """Withdraw an open invite."""
@@ -125,7 +125,7 @@ def staff_invite_revoke(invite_id: int):
     return redirect(url_for("admin.staff"), code=303)
 
 
-@bp.post("/staff/<int:user_id>/role")
+@bp.post("/staff/<id:user_id>/role")
 @admin_only
 def staff_role(user_id: int):
     """Give an account another role; the last active admin keeps theirs."""

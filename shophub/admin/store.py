@@ -63,7 +63,7 @@ def coupon_new():
     return _coupon_form_page(form, None, 422 if form.errors else 200)
 
 
-@bp.route("/coupons/<int:coupon_id>/edit", methods=["GET", "POST"])
+@bp.route("/coupons/<id:coupon_id>/edit", methods=["GET", "POST"])
 def coupon_edit(coupon_id: int):
     """Change a coupon."""
     coupon = _or_404(Coupon, coupon_id)
@@ -76,7 +76,7 @@ def coupon_edit(coupon_id: int):
     return _coupon_form_page(form, coupon, 422 if form.errors else 200)
 
 
-@bp.post("/coupons/<int:coupon_id>/delete")
+@bp.post("/coupons/<id:coupon_id>/delete")
 def coupon_delete(coupon_id: int):
     """Delete a coupon; one that was used is deactivated instead, to keep its history."""
     coupon = _or_404(Coupon, coupon_id)
@@ -113,7 +113,7 @@ def shipping_method_new():
     return _shipping_form_page(form, None, 422 if form.errors else 200)
 
 
-@bp.route("/shipping/<int:method_id>/edit", methods=["GET", "POST"])
+@bp.route("/shipping/<id:method_id>/edit", methods=["GET", "POST"])
 def shipping_method_edit(method_id: int):
     """Change a shipping method."""
     method = _or_404(ShippingMethod, method_id)
@@ -126,7 +126,7 @@ def shipping_method_edit(method_id: int):
     return _shipping_form_page(form, method, 422 if form.errors else 200)
 
 
-@bp.post("/shipping/<int:method_id>/delete")
+@bp.post("/shipping/<id:method_id>/delete")
 def shipping_method_delete(method_id: int):
     """Delete a shipping method; past orders keep its name and price."""
     method = _or_404(ShippingMethod, method_id)

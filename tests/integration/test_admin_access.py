@@ -133,3 +133,15 @@ def test_dashboard_shows_revenue_and_low_stock(app, staff_client):
     assert "$35.00" in page  # average of the two paid orders
     assert "Last Candle" in page
     assert "<svg" in page and "<table" in page
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(app, client):
+    with app.app_context():
+        make_user("admin@example.com", role="admin")
+    log_in(client, "admin@example.com")
+    for endpoint, method, url in admin_urls(app):
+        if "/1" not in url:
+            continue
+        huge = url.replace("/1", "/99999999999")
+        response = request(client, method, huge)
+        assert response.status_code == 404, (endpoint, method, response.status_code)
