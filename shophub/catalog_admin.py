@@ -435,7 +435,7 @@ def update_variant(variant_id: int, price_text, stock_text, currency: str,
         stock = _stock_to_store(variant.stock, parse_stock(stock_text),
                                 _parse_optional_int(stock_shown))
     except AmountError as error:
-        errors["stock"] = f"Stock: {error}"
+        errors["stock"] = str(error)
     if errors:
         db.session.rollback()
         raise Invalid(errors)
