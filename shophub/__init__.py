@@ -5,7 +5,18 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shophub import auth, cli, errors, health, jobs, mail, media, routing, security
+from shophub import (
+    auth,
+    cli,
+    errors,
+    health,
+    jobs,
+    mail,
+    media,
+    routing,
+    security,
+    store_settings,
+)
 from shophub.account.forms import country_name
 from shophub.cart.identity import current_badge_count
 from shophub.config import load_settings
@@ -69,8 +80,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    app.jinja_env.filters["money"] = lambda cents: format_money(
-        cents, app.config["STORE_CURRENCY"]
+    app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
+        cents, currency or store_settings.currency()
     )
     app.jinja_env.globals.update(
         image_url=media.image_url, image_srcset=media.image_srcset,
@@ -82,8 +93,8 @@ def create_app(config: dict | None = None) -> Flask:
     @app.context_processor
     def store_context():
         return {
-            "store_name": app.config["STORE_NAME"],
-            "store_currency": app.config["STORE_CURRENCY"],
+            "store_name": store_settings.display_name(),
+            "store_currency": store_settings.currency(),
         }
 
     return app

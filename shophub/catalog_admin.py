@@ -20,7 +20,7 @@ from slugify import slugify
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from shophub import audit, catalog_cache
+from shophub import audit, catalog_cache, store_settings
 from shophub.extensions import db
 from shophub.media import IMAGE_WIDTHS
 from shophub.models import (
@@ -768,7 +768,7 @@ def delete_product(product_id: int) -> DeleteOutcome:
                              "of deleted. Its order history stays intact.", deleted=False)
     files = [image.file for image in product.images]
     name = product.name
-    before = _snapshot(product, current_app.config["STORE_CURRENCY"])
+    before = _snapshot(product, store_settings.currency())
     if variant_ids:
         db.session.execute(delete(CartItem).where(CartItem.variant_id.in_(variant_ids)))
     db.session.execute(delete(WishlistItem).where(WishlistItem.product_id == product.id))

@@ -1,8 +1,7 @@
 """Mails about an order, built from the order as it stands when the job runs."""
 
-from flask import current_app
 
-from shophub import jobs
+from shophub import jobs, store_settings
 from shophub.extensions import db
 from shophub.links import external_url
 from shophub.models import Order
@@ -21,7 +20,7 @@ def order_context(order: Order) -> dict:
         return format_money(cents, order.currency)
 
     return {
-        "store_name": current_app.config["STORE_NAME"],
+        "store_name": store_settings.display_name(),
         "number": order.number,
         "order_url": external_url("orders.show", token=order.token),
         "items": [{"name": item.product_name, "options": item.options,
@@ -36,7 +35,7 @@ def order_context(order: Order) -> dict:
                                       order.ship_region, order.ship_country) if line],
         "cancel_reason": order.cancel_reason,
         "carrier": order.carrier, "tracking_number": order.tracking_number,
-        "footer": f"You get this mail because you ordered from {current_app.config['STORE_NAME']}.",
+        "footer": f"You get this mail because you ordered from {store_settings.display_name()}.",
     }
 
 

@@ -4,7 +4,6 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete
 
 from shophub import coupons, inventory, shipping, store_settings
@@ -65,7 +64,7 @@ class Pricing:
 
 def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pricing:
     """Price the buyable part of a cart with the draft's shipping method and coupon."""
-    currency = current_app.config["STORE_CURRENCY"]
+    currency = store_settings.currency()
     lines = [line for line in view.lines if line.counted_quantity]
     price_lines = [PriceLine(line.variant_id, line.unit_price_cents, line.counted_quantity)
                    for line in lines]
@@ -133,7 +132,7 @@ def _fill(order: Order, draft: CheckoutDraft, pricing: Pricing) -> None:
     order.email = draft.email
     for key, column in ADDRESS_COLUMNS.items():
         setattr(order, column, (draft.address.get(key) or "").strip())
-    order.currency = current_app.config["STORE_CURRENCY"]
+    order.currency = store_settings.currency()
     order.subtotal_cents, order.discount_cents = q.subtotal_cents, q.discount_cents
     order.shipping_cents, order.tax_cents, order.total_cents = (
         q.shipping_cents, q.tax_cents, q.total_cents)

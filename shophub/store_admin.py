@@ -31,8 +31,8 @@ class InvalidInput(ValueError):
 
 
 def store_currency() -> str:
-    """The currency prices are typed, stored and shown in (the configured STORE_CURRENCY)."""
-    return current_app.config["STORE_CURRENCY"]
+    """The currency prices are typed, stored and shown in."""
+    return store_settings.currency()
 
 
 def _text(value, limit: int, *, multiline: bool = False) -> str:
@@ -341,11 +341,6 @@ def _currency_problem(old: str, new: str) -> str | None:
 def _settings_state(settings) -> dict:
     return {name: getattr(settings, name) for name in (
         "store_name", "currency", "tax_rate_bp", "low_stock_threshold", "reservation_minutes")}
-
-
-def configured_name() -> str:
-    """The store name the environment gives (STORE_NAME), shown until one is saved."""
-    return current_app.config["STORE_NAME"]
 
 
 def settings_values(data: dict) -> dict:

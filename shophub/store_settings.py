@@ -1,8 +1,12 @@
-"""The store's run-time settings (tax rate, reservation time), with defaults until set."""
+"""The store's run-time settings (name, currency, tax rate, reservation time), with defaults."""
 
-from flask import current_app
+from dataclasses import dataclass
 
-from shophub.extensions import db
+from flask import current_app, g, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from shophub.extensions import cache, db
 from shophub.models import StoreSettings
 
 DEFAULT_TAX_RATE_BP = 0
@@ -21,7 +25,7 @@ def current() -> StoreSettings:
 
 
 def save(**values) -> StoreSettings:
-    """Create or update the settings row (not committed)."""
+    """Create or update the settings row (not committed; the commit clears the cached identity)."""
     settings = db.session.get(StoreSettings, 1)
     if settings is None:
         settings = current()
@@ -31,6 +35,82 @@ def save(**values) -> StoreSettings:
     return settings
 
 
+IDENTITY_CACHE_KEY = "store:identity"
+IDENTITY_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class StoreIdentity:
+    """What every page and mail shows of the store: its name and its currency."""
+
+    name: str
+    currency: str
+
+
+def _read_identity() -> StoreIdentity:
+    settings = db.session.get(StoreSettings, 1)
+    config = current_app.config
+    return StoreIdentity(
+        name=(settings and settings.store_name) or config["STORE_NAME"],
+        currency=(settings and settings.currency) or config["STORE_CURRENCY"],
+    )
+
+
+def identity() -> StoreIdentity:
+    """The saved name and currency, else STORE_NAME and STORE_CURRENCY from the environment.
+
+    Read once per request and cached for IDENTITY_CACHE_SECONDS in the app's cache, which is
+    shared by every worker when Redis is configured; saving the settings clears it.
+    """
+    memo = g.get("store_identity")
+    if memo is not None:
+        return memo
+    try:
+        memo = cache.get(IDENTITY_CACHE_KEY)
+    except Exception:  # a cache outage must not take every page down with it
+        current_app.logger.warning("store settings cache unavailable", exc_info=True)
+        memo = None
+    if not isinstance(memo, StoreIdentity):
+        memo = _read_identity()
+        try:
+            cache.set(IDENTITY_CACHE_KEY, memo, timeout=IDENTITY_CACHE_SECONDS)
+        except Exception:
+            current_app.logger.warning("store settings cache unavailable", exc_info=True)
+    g.store_identity = memo
+    return memo
+
+
+def forget_identity() -> None:
+    """Drop the cached name and currency; call after committing a change to either."""
+    g.pop("store_identity", None)
+    try:
+        cache.delete(IDENTITY_CACHE_KEY)
+    except Exception:
+        current_app.logger.warning("store settings cache unavailable", exc_info=True)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_settings_change(session, _context) -> None:
+    if any(isinstance(row, StoreSettings) for row in (*session.new, *session.dirty)):
+        session.info["store_settings_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session) -> None:
+    if session.info.pop("store_settings_changed", False) and has_app_context():
+        forget_identity()
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_after_rollback(session) -> None:
+    session.info.pop("store_settings_changed", None)
+
+
 def display_name() -> str:
-    """The store's name as shoppers should see it: the saved one, else STORE_NAME."""
-    return current().store_name or current_app.config["STORE_NAME"]
+    """The store's name as shoppers should see it."""
+    return identity().name
+
+
+def currency() -> str:
+    """The currency prices are typed, stored, charged and shown in."""
+    return identity().currency

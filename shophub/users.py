@@ -3,11 +3,10 @@
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shophub import jobs
+from shophub import jobs, store_settings
 from shophub.extensions import db
 from shophub.models import User
 from shophub.models.users import new_session_token
@@ -163,7 +162,7 @@ def load_session_user(session_token: str) -> User | None:
 def sign_up(email: str, password: str, name: str, shop_url: str) -> User:
     """Register a customer, commit, and send the welcome mail after the commit."""
     user = register(email, password, name)
-    subject = f"Welcome to {current_app.config['STORE_NAME']}"
+    subject = f"Welcome to {store_settings.display_name()}"
     jobs.queue_mail(f"welcome:{user.id}", user.email, subject, "welcome",
                     name=user.name, shop_url=shop_url)
     db.session.commit()

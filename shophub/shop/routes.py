@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
-from shophub import catalog, catalog_cache, wishlist
+from shophub import catalog, catalog_cache, store_settings, wishlist
 from shophub.htmx import render_page_or_block, wants_fragment
 from shophub.shop.forms import SORTS, parse_catalog_filters
 from shophub.shop.picker import build_picker, choose_variant
@@ -31,7 +31,7 @@ def product_list():
     config = current_app.config
     filters = parse_catalog_filters(
         request.args,
-        config["STORE_CURRENCY"],
+        store_settings.currency(),
         config["CATALOG_PAGE_SIZES"],
         config["CATALOG_DEFAULT_PAGE_SIZE"],
     )

@@ -1,10 +1,13 @@
 """Admin people and store pages: customers, staff and invites, coupons, shipping, settings."""
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 
 from shophub import mail, staff, store_settings, users
@@ -19,6 +22,9 @@ from shophub.models import (
     StoreSettings,
     User,
 )
+from tests.checkout_data import make_method, place_from_cart
+from tests.conftest import make_app
+from tests.services import require_service
 from tests.shop_data import PASSWORD, log_in, make_user, make_variant
 
 NEW_PASSWORD = "a fresh staff passphrase"
@@ -618,3 +624,95 @@ def test_display_name_prefers_the_saved_name(app):
         store_settings.save(store_name="Corner Shop")
         db.session.commit()
         assert store_settings.display_name() == "Corner Shop"
+
+
+def test_a_rolled_back_change_keeps_the_cached_name(app):
+    with app.app_context():
+        assert store_settings.display_name() == app.config["STORE_NAME"]
+        store_settings.save(store_name="Never Saved")
+        db.session.flush()
+        db.session.rollback()
+        store_settings.save(tax_rate_bp=100)  # a later commit of other settings
+        db.session.commit()
+        assert store_settings.display_name() == app.config["STORE_NAME"]
+
+
+def test_saved_name_and_currency_reach_shoppers_at_once(app, admin):
+    with app.app_context():
+        variant_id = make_variant("Mug", price=1250)
+        add_order(None, "SH-7", 1250)
+        method_id = make_method(price=500)
+    shopper = app.test_client()
+    home = text(shopper.get("/"))
+    assert app.config["STORE_NAME"] in home and "All prices in USD" in home
+    assert "$12.50" in text(shopper.get("/products"))
+
+    assert admin.post("/admin/settings",
+                      data=settings_form(app, currency="EUR")).status_code == 303
+
+    home = text(shopper.get("/"))
+    assert "<title>Corner Shop</title>" in home and "All prices in EUR" in home
+    assert "€12.50" in text(shopper.get("/products"))
+    assert "€12.50" in text(shopper.get("/products?min_price=12.50"))
+    # An order keeps the currency it was placed in.
+    old_order = text(shopper.get("/orders/tok-SH-7"))
+    assert "$12.50" in old_order and "€" not in old_order
+    with app.app_context():
+        order = place_from_cart([(variant_id, 1)], method_id)
+        assert order.currency == "EUR"
+        token = order.token
+    assert "€12.50" in text(shopper.get(f"/orders/{token}"))
+    with app.app_context():
+        users.sign_up("new@example.com", PASSWORD, "New", "http://localhost/")
+        (welcome,) = [m for m in mail.outbox_messages(app.config["MAIL_OUTBOX"])
+                      if "Welcome" in m["Subject"]]
+        assert welcome["Subject"] == "Welcome to Corner Shop"
+
+
+def test_pages_still_render_when_the_cache_is_down(database_url, tmp_path):
+    broken = make_app(database_url, tmp_path, CACHE_TYPE="RedisCache",
+                      CACHE_REDIS_URL="redis://127.0.0.1:1/0")
+    with broken.app_context():
+        store_settings.save(store_name="Corner Shop")
+        db.session.commit()
+    try:
+        response = broken.test_client().get("/")
+        assert response.status_code == 200
+        assert "<title>Corner Shop</title>" in text(response)
+    finally:
+        with broken.app_context():
+            db.session.delete(db.session.get(StoreSettings, 1))
+            db.session.commit()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def cache_redis_url():
+    base = os.environ.get("REDIS_URL")
+    if not base:
+        require_service("REDIS_URL is not set; the shared settings cache test needs Redis")
+    url = base.rsplit("/", 1)[0] + "/12"
+    try:
+        Redis.from_url(url).flushdb()
+    except RedisConnectionError as error:
+        require_service(f"Redis at REDIS_URL is unreachable: {error}")
+    yield url
+    Redis.from_url(url).flushdb()
+
+
+def test_a_settings_change_reaches_every_worker_through_redis(app, tmp_path, cache_redis_url):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    workers = [make_app(database_url, tmp_path / f"worker{n}", CACHE_TYPE="RedisCache",
+                        CACHE_REDIS_URL=cache_redis_url, CACHE_KEY_PREFIX="shophub:")
+               for n in range(2)]
+    with workers[0].app_context():
+        make_user("admin@example.com", role="admin")
+    admin_client, shopper = workers[0].test_client(), workers[1].test_client()
+    assert app.config["STORE_NAME"] in text(shopper.get("/"))  # worker 1 caches the name
+    assert Redis.from_url(cache_redis_url).exists("shophub:store:identity")
+    assert log_in(admin_client, "admin@example.com").status_code == 303
+    assert admin_client.post("/admin/settings", data=settings_form(app)).status_code == 303
+    assert "<title>Corner Shop</title>" in text(shopper.get("/"))
+    for worker in workers:
+        with worker.app_context():
+            db.engine.dispose()
