@@ -34,3 +34,18 @@
     if (box && event.detail.successful) { box.remove(); }
   });
 })();
+
+// Asks before a destructive form is sent: <form data-confirm="Delete …?">. Without
+// JavaScript the form is sent as it is, which each action's own rules keep safe.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+})();

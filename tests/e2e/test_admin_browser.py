@@ -288,6 +288,35 @@ def test_staff_uploads_a_picture(open_page, store, tmp_path, viewport):
 
 # --- 3. Shipping a paid order -----------------------------------------------------------------
 
+def test_a_delete_asks_first_and_a_no_keeps_the_row(open_page, store):
+    code = "ASKFIRST"
+    in_db(store, lambda: make_coupon(code, value=5))
+    page = open_page("staff", "desktop")
+    page.goto("/admin/coupons")
+    page.wait_for_load_state("load")
+    row = page.locator("tr", has=page.get_by_text(code, exact=True))
+    questions = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    mark_document(page)
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    row.get_by_role("button", name=re.compile("Delete")).click()
+    page.wait_for_timeout(500)  # time enough for a form that was sent anyway to load
+    assert_not_reloaded(page)
+    assert questions == [f"Delete the coupon {code}?"]
+    assert in_db(store, lambda: db.session.scalar(select(Coupon.id).where(Coupon.code == code)))
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    row.get_by_role("button", name=re.compile("Delete")).click()
+    expect(page.get_by_text(code, exact=True)).to_have_count(0)
+    assert len(questions) == 2
+    assert in_db(store, lambda: db.session.scalar(
+        select(Coupon.id).where(Coupon.code == code))) is None
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_staff_ships_a_paid_order(open_page, store, viewport):
     email = f"ship-{viewport}@example.com"
