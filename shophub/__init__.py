@@ -9,6 +9,7 @@ from shophub import (
     auth,
     cli,
     errors,
+    flashes,
     health,
     jobs,
     mail,
@@ -88,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
         cart_badge_count=current_badge_count,
         endpoint_exists=lambda endpoint: endpoint in app.view_functions,
         country_name=country_name,
+        page_messages=flashes.page_messages, section_messages=flashes.section_messages,
     )
 
     @app.context_processor

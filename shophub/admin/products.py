@@ -6,6 +6,7 @@ from shophub import catalog_admin, store_settings
 from shophub.admin import forms_catalog
 from shophub.admin.blueprint import bp
 from shophub.auth import safe_next_url
+from shophub.flashes import flash_to
 from shophub.htmx import render_page_or_block, wants_fragment
 
 
@@ -161,7 +162,7 @@ def product_image_add(product_id: int):
         return _render_form(product, catalog_admin.draft_of(product, _currency()), status=422,
                             image_error=str(error),
                             alt_text=(request.form.get("alt_text") or "")[:255])
-    flash("Picture added.", "success")
+    flash_to("images", "Picture added.")
     return _see_other(_images_url(product_id))
 
 
@@ -173,9 +174,9 @@ def product_image_alt(product_id: int, image_id: int):
     except catalog_admin.NotFound:
         abort(404)
     except catalog_admin.CatalogAdminError as error:
-        flash(f"Alt text not saved: {error}", "error")
+        flash_to("images", f"Alt text not saved: {error}", "error")
     else:
-        flash("Alt text saved.", "success")
+        flash_to("images", "Alt text saved.")
     return _see_other(_images_url(product_id))
 
 
@@ -187,7 +188,7 @@ def product_image_move(product_id: int, image_id: int):
     except catalog_admin.NotFound:
         abort(404)
     except catalog_admin.CatalogAdminError as error:
-        flash(str(error), "error")
+        flash_to("images", str(error), "error")
     return _see_other(_images_url(product_id))
 
 
@@ -198,5 +199,5 @@ def product_image_delete(product_id: int, image_id: int):
         catalog_admin.delete_image(product_id, image_id)
     except catalog_admin.NotFound:
         abort(404)
-    flash("Picture removed.", "success")
+    flash_to("images", "Picture removed.")
     return _see_other(_images_url(product_id))

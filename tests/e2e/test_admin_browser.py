@@ -261,7 +261,9 @@ def test_staff_uploads_a_picture(open_page, store, tmp_path, viewport):
     images.get_by_role("button", name="Upload picture").click()
 
     expect(page).to_have_url(re.compile(rf"/admin/products/{product_id}#images$"))
-    expect(page.locator(".flash-success")).to_have_text("Picture added.")
+    added = images.locator(".flash-success")
+    expect(added).to_have_text("Picture added.")
+    expect(added).to_be_in_viewport()  # shown where the page lands, not above the fold
     listed = page.locator("#images .image-item")
     expect(listed).to_have_count(1)
     expect(listed.get_by_label("Alt text")).to_have_value(alt)
