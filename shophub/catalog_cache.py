@@ -79,7 +79,8 @@ def featured() -> list[catalog.ProductCard]:
 def invalidate() -> None:
     """Forget every cached listing (call after a change to products, prices or stock).
 
-    The cache holds catalog listings only, so clearing it whole is safe.
+    The cache holds only what can be computed again (catalog listings, the store's name and
+    currency), so clearing it whole is safe.
     """
     try:
         cache.clear()

@@ -84,7 +84,9 @@ def forget_identity() -> None:
     """Drop the cached name and currency; call after committing a change to either."""
     g.pop("store_identity", None)
     try:
-        cache.delete(IDENTITY_CACHE_KEY)
+        # Cached catalog HTML shows the currency too, and the cache only holds what can be
+        # computed again, so all of it goes.
+        cache.clear()
     except Exception:
         current_app.logger.warning("store settings cache unavailable", exc_info=True)
 

@@ -703,16 +703,22 @@ def cache_redis_url():
 def test_a_settings_change_reaches_every_worker_through_redis(app, tmp_path, cache_redis_url):
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     workers = [make_app(database_url, tmp_path / f"worker{n}", CACHE_TYPE="RedisCache",
-                        CACHE_REDIS_URL=cache_redis_url, CACHE_KEY_PREFIX="shophub:")
+                        CACHE_REDIS_URL=cache_redis_url, CACHE_KEY_PREFIX="shophub:",
+                        CATALOG_CACHE_SECONDS=60)
                for n in range(2)]
     with workers[0].app_context():
         make_user("admin@example.com", role="admin")
+        make_variant("Mug", price=1250)
     admin_client, shopper = workers[0].test_client(), workers[1].test_client()
-    assert app.config["STORE_NAME"] in text(shopper.get("/"))  # worker 1 caches the name
+    # Worker 1 caches the name, the currency and a listing.
+    assert app.config["STORE_NAME"] in text(shopper.get("/"))
+    assert "$12.50" in text(shopper.get("/products"))
     assert Redis.from_url(cache_redis_url).exists("shophub:store:identity")
     assert log_in(admin_client, "admin@example.com").status_code == 303
-    assert admin_client.post("/admin/settings", data=settings_form(app)).status_code == 303
+    assert admin_client.post("/admin/settings",
+                             data=settings_form(app, currency="EUR")).status_code == 303
     assert "<title>Corner Shop</title>" in text(shopper.get("/"))
+    assert "€12.50" in text(shopper.get("/products"))
     for worker in workers:
         with worker.app_context():
             db.engine.dispose()
