@@ -1,13 +1,11 @@
 """Admin people and store pages: customers, staff and invites, coupons, shipping, settings."""
 
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 
 from shophub import mail, staff, store_settings, users
@@ -24,7 +22,7 @@ from shophub.models import (
 )
 from tests.checkout_data import make_method, place_from_cart
 from tests.conftest import make_app
-from tests.services import require_service
+from tests.services import flushed_redis_url
 from tests.shop_data import PASSWORD, log_in, make_user, make_variant
 
 NEW_PASSWORD = "a fresh staff passphrase"
@@ -688,14 +686,7 @@ def test_pages_still_render_when_the_cache_is_down(database_url, tmp_path):
 
 @pytest.fixture
 def cache_redis_url():
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        require_service("REDIS_URL is not set; the shared settings cache test needs Redis")
-    url = base.rsplit("/", 1)[0] + "/12"
-    try:
-        Redis.from_url(url).flushdb()
-    except RedisConnectionError as error:
-        require_service(f"Redis at REDIS_URL is unreachable: {error}")
+    url = flushed_redis_url(12, "the shared settings cache test")
     yield url
     Redis.from_url(url).flushdb()
 

@@ -1,25 +1,16 @@
 """With Redis as the limiter's storage, every web worker counts against the same limit."""
 
-import os
 
 import pytest
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.conftest import make_app
-from tests.services import require_service
+from tests.services import flushed_redis_url
 
 
 @pytest.fixture
 def limiter_redis_url():
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        require_service("REDIS_URL is not set; the shared rate limit test needs Redis")
-    url = base.rsplit("/", 1)[0] + "/13"
-    try:
-        Redis.from_url(url).flushdb()
-    except RedisConnectionError as error:
-        require_service(f"Redis at REDIS_URL is unreachable: {error}")
+    url = flushed_redis_url(13, "the shared rate limit test")
     yield url
     Redis.from_url(url).flushdb()
 
