@@ -1,6 +1,5 @@
 """With Redis as the limiter's storage, every web worker counts against the same limit."""
 
-
 import pytest
 from redis import Redis
 
