@@ -52,8 +52,9 @@ def mail_settings(env, instance_path: str) -> dict:
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
-        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
-        or f"{env.get('STORE_NAME', 'ShopHub Demo Store')} <shop@localhost>",
+        # Unset: the store's current name with MAIL_FROM_ADDRESS (see mail.sender()).
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER"),
+        "MAIL_FROM_ADDRESS": env.get("MAIL_FROM_ADDRESS", "shop@localhost"),
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
     }
 

@@ -7,10 +7,13 @@ import os
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import formataddr
 from pathlib import Path
 
 from flask import Flask, current_app, render_template
 from flask_mail import Mail, Message
+
+from shophub import store_settings
 
 mailer = Mail()
 log = logging.getLogger(__name__)
@@ -21,13 +24,20 @@ def init_app(app: Flask) -> None:
     mailer.init_app(app)
 
 
+def sender() -> str:
+    """The From of every mail: MAIL_DEFAULT_SENDER, else the store's name and MAIL_FROM_ADDRESS."""
+    config = current_app.config
+    return config["MAIL_DEFAULT_SENDER"] or formataddr(
+        (store_settings.display_name(), config["MAIL_FROM_ADDRESS"]))
+
+
 def render_message(to: str, subject: str, template: str, **context) -> Message:
     """A message with a text part and an HTML part from templates/emails/<template>.*."""
     context = {**context, "subject": subject}
     return Message(
         subject=subject,
         recipients=[to],
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        sender=sender(),
         body=render_template(f"emails/{template}.txt", **context),
         html=render_template(f"emails/{template}.html", **context),
     )

@@ -665,6 +665,7 @@ def test_saved_name_and_currency_reach_shoppers_at_once(app, admin):
         (welcome,) = [m for m in mail.outbox_messages(app.config["MAIL_OUTBOX"])
                       if "Welcome" in m["Subject"]]
         assert welcome["Subject"] == "Welcome to Corner Shop"
+        assert welcome["From"] == "Corner Shop <shop@localhost>"
 
 
 def test_pages_still_render_when_the_cache_is_down(database_url, tmp_path):

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from shophub import mail
+from shophub.extensions import db
+from tests.conftest import make_app
 
 RESET_URL = "http://shop.test/account/password/reset/abc123"
 SMTP_CONFIG = {"MAIL_SERVER": "smtp.example.invalid", "MAIL_SUPPRESS_SEND": True}
@@ -29,7 +31,7 @@ def test_password_reset_mail_is_written_to_the_outbox(app):
     (message,) = outbox(app)
     assert message["To"] == "kim@example.com"
     assert message["Subject"] == "Reset your password"
-    assert message["From"] == app.config["MAIL_DEFAULT_SENDER"]
+    assert message["From"] == f"{app.config['STORE_NAME']} <shop@localhost>"
     assert message.is_multipart()
     text, html = parts(message)
     assert RESET_URL in text
@@ -95,7 +97,7 @@ def test_with_mail_server_the_mail_goes_through_flask_mail(app):
     (message,) = sent
     assert message.recipients == ["kim@example.com"]
     assert message.subject == "Reset your password"
-    assert message.sender == app.config["MAIL_DEFAULT_SENDER"]
+    assert message.sender == f"{app.config['STORE_NAME']} <shop@localhost>"
     assert RESET_URL in message.body and f'href="{RESET_URL}"' in message.html
     assert outbox(app) == []
     assert not Path(app.config["MAIL_OUTBOX"]).exists()
@@ -106,6 +108,15 @@ def test_render_message_builds_both_parts(app):
         message = mail.render_message("kim@example.com", "Hi", "welcome", name="Kim",
                                       shop_url="http://shop.test/")
     assert message.recipients == ["kim@example.com"]
-    assert message.sender == app.config["MAIL_DEFAULT_SENDER"]
+    assert message.sender == f"{app.config['STORE_NAME']} <shop@localhost>"
     assert "http://shop.test/" in message.body
     assert message.html.lstrip().lower().startswith("<!doctype html>")
+
+
+def test_a_configured_sender_wins_over_the_store_name(database_url, tmp_path):
+    app = make_app(database_url, tmp_path, MAIL_DEFAULT_SENDER="Orders <orders@shop.test>")
+    with app.test_request_context():
+        message = mail.render_message("kim@example.com", "Hi", "welcome", name="Kim",
+                                      shop_url="http://shop.test/")
+        assert message.sender == "Orders <orders@shop.test>"
+        db.engine.dispose()
