@@ -2,6 +2,7 @@
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event
 
 from shophub.extensions import db
 from shophub.models import AuditEntry
@@ -28,3 +29,14 @@ def record(action: str, entity_type: str, entity_id: int | None, summary: str = 
                        before=before, after=after, ip=ip)
     db.session.add(entry)
     return entry
+
+
+class AuditEntryImmutable(RuntimeError):
+    """Raised when code tries to change or delete an audit entry."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_changes(_mapper, _connection, entry: AuditEntry) -> None:
+    # PostgreSQL refuses the same with a trigger (migration 0005), whatever the client.
+    raise AuditEntryImmutable(f"audit entry {entry.id} cannot be changed or deleted")

@@ -3,9 +3,11 @@
 import re
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from shophub.admin.blueprint import is_admin_only
+from shophub.audit import AuditEntryImmutable
 from shophub.extensions import db
 from shophub.models import AuditEntry, Order
 from tests.shop_data import log_in, make_user
@@ -105,6 +107,38 @@ def test_audit_log_lists_and_filters_entries(app, staff_client):
     text = by_actor.get_data(as_text=True)
     assert "<html" not in text and "Price changed" in text and "Paid $10.00" not in text
     assert staff_client.get("/admin/audit?page=zzz").status_code == 200
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(app):
+    with app.app_context():
+        actor_id = make_user("gone@example.com", role="staff")
+        entry = AuditEntry(actor_id=actor_id, actor_label="gone@example.com",
+                           action="product.updated", entity_type="product", entity_id=3,
+                           summary="Price changed")
+        db.session.add(entry)
+        db.session.commit()
+        entry_id = entry.id
+        entry.summary = "Nothing happened"
+        with pytest.raises(AuditEntryImmutable):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.get(AuditEntry, entry_id))
+        with pytest.raises(AuditEntryImmutable):
+            db.session.commit()
+        db.session.rollback()
+        if db.engine.dialect.name != "postgresql":
+            return
+        # The database itself refuses, whatever the client.
+        for statement in ("UPDATE audit_entry SET summary = 'x'", "DELETE FROM audit_entry"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                db.session.execute(sa.text(statement))
+            db.session.rollback()
+        # Removing the actor's account only forgets who it was.
+        db.session.execute(sa.text("DELETE FROM user_account WHERE id = :id"), {"id": actor_id})
+        db.session.commit()
+        kept = db.session.get(AuditEntry, entry_id)
+        assert kept.actor_id is None and kept.summary == "Price changed"
+        assert kept.actor_label == "gone@example.com"
 
 
 def test_dashboard_shows_revenue_and_low_stock(app, staff_client):
