@@ -1,7 +1,9 @@
 """The cart service: lines and quantities checked against the catalog, priced at read time."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +15,8 @@ from shophub.models import Cart, CartItem, Product, ProductImage, Variant
 from shophub.routing import MAX_ROW_ID
 
 MAX_LINE_QUANTITY = 99
+
+NOTHING_HELD: Mapping[int, int] = MappingProxyType({})
 
 
 class CartError(ValueError):
@@ -200,7 +204,7 @@ def open_cart(user_id: int | None, new_token) -> Cart:
     return cart
 
 
-def _buyable_variant(variant_id: int) -> tuple[Variant, str]:
+def _buyable_variant(variant_id: int, held: Mapping[int, int]) -> tuple[Variant, str, int]:
     variant = db.session.scalar(
         select(Variant).options(joinedload(Variant.product)).where(Variant.id == variant_id)
     )
@@ -210,9 +214,10 @@ def _buyable_variant(variant_id: int) -> tuple[Variant, str]:
     label = describe(product.name, variant.size, variant.colour)
     if product.archived:
         raise CartError(f"{label} is no longer available.")
-    if variant.stock <= 0:
+    stock = variant.stock + held.get(variant.id, 0)
+    if stock <= 0:
         raise CartError(f"{label} is sold out.")
-    return variant, label
+    return variant, label, stock
 
 
 def _line(cart: Cart, variant_id: int) -> CartItem | None:
@@ -226,13 +231,18 @@ def _touch(cart: Cart) -> None:
     cart.updated_at = datetime.now(UTC)
 
 
-def add_item(cart: Cart, variant_id: int, quantity: int) -> Outcome:
-    """Add units of a variant (on top of any already in the cart), capped by its stock."""
-    variant, label = _buyable_variant(variant_id)
+def add_item(cart: Cart, variant_id: int, quantity: int,
+             held: Mapping[int, int] = NOTHING_HELD) -> Outcome:
+    """Add units of a variant (on top of any already in the cart), capped by its stock.
+
+    `held` maps variant ids to the units the buyer's own pending order holds: they count as
+    in stock for this buyer, because revising the order gives them back first.
+    """
+    variant, label, stock = _buyable_variant(variant_id, held)
     for attempt in range(2):
         line = _line(cart, variant.id)
         wanted = quantity + (line.quantity if line else 0)
-        allowed = min(wanted, variant.stock, MAX_LINE_QUANTITY)
+        allowed = min(wanted, stock, MAX_LINE_QUANTITY)
         if line is None:
             db.session.add(CartItem(cart_id=cart.id, variant_id=variant.id, quantity=allowed))
         else:
@@ -246,10 +256,10 @@ def add_item(cart: Cart, variant_id: int, quantity: int) -> Outcome:
             if attempt:
                 raise
     if allowed < wanted:
-        if allowed == MAX_LINE_QUANTITY and variant.stock > MAX_LINE_QUANTITY:
+        if allowed == MAX_LINE_QUANTITY and stock > MAX_LINE_QUANTITY:
             return Outcome(f"A cart can hold at most {MAX_LINE_QUANTITY} of {label}; "
                            f"it has {allowed}.", "notice")
-        return Outcome(f"Only {variant.stock} of {label} in stock, so your cart has {allowed}.",
+        return Outcome(f"Only {stock} of {label} in stock, so your cart has {allowed}.",
                        "notice")
     return Outcome(f"Added {quantity} × {label} to your cart.")
 
@@ -267,8 +277,9 @@ def _owned_line(cart: Cart | None, item_id: int) -> CartItem:
     return line
 
 
-def update_item(cart: Cart | None, item_id: int, quantity: int) -> Outcome:
-    """Set a line's quantity (0 removes it), capped by the stock."""
+def update_item(cart: Cart | None, item_id: int, quantity: int,
+                held: Mapping[int, int] = NOTHING_HELD) -> Outcome:
+    """Set a line's quantity (0 removes it), capped by the stock (`held`: see add_item)."""
     line = _owned_line(cart, item_id)
     if quantity == 0:
         return remove_item(cart, item_id)
@@ -276,14 +287,15 @@ def update_item(cart: Cart | None, item_id: int, quantity: int) -> Outcome:
     label = describe(variant.product.name, variant.size, variant.colour)
     if variant.product.archived:
         raise CartError(f"{label} is no longer available; you can only remove it.")
-    if variant.stock <= 0:
+    stock = variant.stock + held.get(variant.id, 0)
+    if stock <= 0:
         raise CartError(f"{label} is sold out; you can only remove it.")
-    allowed = min(quantity, variant.stock)
+    allowed = min(quantity, stock)
     line.quantity = allowed
     _touch(cart)
     db.session.commit()
     if allowed < quantity:
-        return Outcome(f"Only {variant.stock} of {label} in stock, so your cart has {allowed}.",
+        return Outcome(f"Only {stock} of {label} in stock, so your cart has {allowed}.",
                        "notice")
     return Outcome(f"{label}: quantity set to {allowed}.")
 

@@ -91,17 +91,22 @@ def revisable(order: Order | None) -> bool:
     return order is not None and order.is_payable and order.stock_state == "reserved"
 
 
+def held_units(pending: Order | None) -> dict[int, int]:
+    """Units per variant that the buyer's own pending order holds (none once it cannot change)."""
+    held: dict[int, int] = {}
+    if revisable(pending):
+        for variant_id, quantity in stock_lines(pending):
+            held[variant_id] = held.get(variant_id, 0) + quantity
+    return held
+
+
 def with_held_stock(view: CartView, pending: Order | None) -> CartView:
     """The cart as its buyer can buy it: units their pending order holds count as in stock.
 
     Revising the order gives those units back before reserving again, so without this a buyer
     who holds the last units would see them as sold out and could not change their order.
     """
-    if not revisable(pending):
-        return view
-    held: dict[int, int] = {}
-    for variant_id, quantity in stock_lines(pending):
-        held[variant_id] = held.get(variant_id, 0) + quantity
+    held = held_units(pending)
     if not held:
         return view
     return CartView(lines=[replace(line, stock=line.stock + held.get(line.variant_id, 0))

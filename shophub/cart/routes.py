@@ -9,6 +9,7 @@ from shophub.cart.identity import (
     owner,
     remember_badge_count,
 )
+from shophub.checkout.session_state import buyable_view, held_units
 from shophub.htmx import render_page_or_block, wants_fragment
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -23,7 +24,7 @@ def _cart_answer(outcome: carts.Outcome):
     if not wants_fragment():
         flash(outcome.message, outcome.level)
         return redirect(url_for("cart.view"), code=303)
-    view = carts.load_view(*owner())
+    view = buyable_view(*owner())
     remember_badge_count(view.item_count)
     response = render_page_or_block(
         "cart/cart.html", ("cart_contents", "cart_badge"), view=view, outcome=outcome
@@ -36,7 +37,7 @@ def _cart_answer(outcome: carts.Outcome):
 @bp.get("")
 def view():
     """The cart page."""
-    cart_view = carts.load_view(*owner())
+    cart_view = buyable_view(*owner())
     remember_badge_count(cart_view.item_count)
     return render_page_or_block("cart/cart.html", "cart_contents", view=cart_view)
 
@@ -58,7 +59,7 @@ def add():
             cart = carts.open_cart(user_id, new_guest_token)
         elif cart.token:
             keep_guest_cookie(cart.token)
-        outcome = carts.add_item(cart, variant_id, quantity)
+        outcome = carts.add_item(cart, variant_id, quantity, held_units())
     except carts.CartError as error:
         outcome = _failed(error)
     failed = outcome.level == "error"
@@ -81,7 +82,7 @@ def update(item_id: int):
     """Change a line's quantity; 0 removes it."""
     try:
         quantity = carts.parse_quantity(request.form.get("quantity"), allow_zero=True)
-        outcome = carts.update_item(carts.find_cart(*owner()), item_id, quantity)
+        outcome = carts.update_item(carts.find_cart(*owner()), item_id, quantity, held_units())
     except carts.CartError as error:
         outcome = _failed(error)
     return _cart_answer(outcome)

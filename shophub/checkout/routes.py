@@ -19,7 +19,7 @@ from shophub.checkout import session_state
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
 from shophub.extensions import db
 from shophub.htmx import render_page_or_block, wants_fragment
-from shophub.order_placement import PlacementError, place, price_cart, with_held_stock
+from shophub.order_placement import PlacementError, place, price_cart
 from shophub.payments import PaymentError, provider, uses_stripe
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -73,7 +73,7 @@ def _shipping_form(draft) -> ShippingForm:
 
 def _buyable_view():
     """The buyer's cart, with the units their pending order holds counted as in stock."""
-    return with_held_stock(carts.load_view(*owner()), session_state.pending_order())
+    return session_state.buyable_view(*owner())
 
 
 def _render(step: str, *, contact_form=None, shipping_form=None, message=None,

@@ -4,6 +4,8 @@ from dataclasses import asdict
 
 from flask import session
 
+from shophub import carts, order_placement
+from shophub.carts import CartView
 from shophub.models import Order
 from shophub.order_placement import CheckoutDraft
 from shophub.orders import find_by_token
@@ -31,6 +33,16 @@ def pending_order() -> Order | None:
     """The order this session placed and has not finished paying, if any."""
     token = session.get(ORDER_KEY)
     return find_by_token(token) if token else None
+
+
+def held_units() -> dict[int, int]:
+    """Units per variant that this session's pending order holds; they count as its stock."""
+    return order_placement.held_units(pending_order())
+
+
+def buyable_view(user_id: int | None, token: str | None) -> CartView:
+    """The cart, with the units this session's pending order holds counted as in stock."""
+    return order_placement.with_held_stock(carts.load_view(user_id, token), pending_order())
 
 
 def remember_order(order: Order) -> None:

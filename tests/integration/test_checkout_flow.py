@@ -497,6 +497,38 @@ def test_the_buyer_holding_the_last_units_can_still_change_shipping(app, client)
         assert stock_of(mug) == 0
 
 
+def test_the_buyer_holding_the_last_units_sees_and_changes_them_in_the_cart(app, client):
+    with app.app_context():
+        mug = make_variant("Mug", price=2000, stock=2)
+        standard = make_method("Standard", price=500)
+    add_to_cart(client, mug, 2)
+    to_payment(client, standard)
+    with app.app_context():
+        assert stock_of(mug) == 0  # all held by this buyer's order
+        line_id = _cart_item_id(mug)
+
+    cart = page(client.get("/cart"))
+    assert "Sold out" not in cart and "$40.00" in cart
+    # Down to one, then back up to the two they hold; three is more than there is.
+    assert "quantity set to 1" in page(client.post(f"/cart/items/{line_id}",
+                                                   data={"quantity": "1"}, headers=HX))
+    assert "quantity set to 2" in page(client.post(f"/cart/items/{line_id}",
+                                                   data={"quantity": "2"}, headers=HX))
+    capped = page(client.post(f"/cart/items/{line_id}", data={"quantity": "3"}, headers=HX))
+    assert "Only 2 of Mug in stock, so your cart has 2." in capped
+    added = page(client.post("/cart/items", data={"variant_id": mug, "quantity": "1"},
+                             headers=HX))
+    assert "Only 2 of Mug in stock, so your cart has 2." in added
+
+    # Another shopper sees what is really left.
+    other = app.test_client()
+    refused = other.post("/cart/items", data={"variant_id": mug, "quantity": "1"}, headers=HX)
+    assert refused.status_code == 422 and "Mug is sold out." in page(refused)
+    with app.app_context():
+        assert stock_of(mug) == 0
+        assert db.session.get(CartItem, line_id).quantity == 2
+
+
 def test_an_expired_order_is_placed_again_as_a_new_order(app, client):
     with app.app_context():
         mug = make_variant("Mug", price=2000, stock=5)
