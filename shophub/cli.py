@@ -70,6 +70,18 @@ def reconcile_command() -> None:
     click.echo(f"Updated {payment_flow.reconcile_pending_orders()} orders.")
 
 
+@shophub_cli.command("dispatch-jobs")
+@click.option("--older-than", "seconds", type=click.IntRange(min=0), default=None,
+              help="Only jobs pending at least this many seconds (default 60).")
+def dispatch_jobs_command(seconds: int | None) -> None:
+    """Hand over jobs whose hand-over after their commit failed (e.g. Redis was down)."""
+    from shophub import jobs
+
+    count = jobs.dispatch_pending_jobs(
+        jobs.DISPATCH_AFTER_SECONDS if seconds is None else seconds)
+    click.echo(f"Dispatched {count} pending jobs.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command group."""
     app.cli.add_command(shophub_cli)

@@ -2,7 +2,13 @@
 
 from rq import cron
 
-from shophub.jobs import QUEUE_NAME, expire_orders_job, reconcile_orders_job
+from shophub.jobs import (
+    QUEUE_NAME,
+    dispatch_pending_jobs_job,
+    expire_orders_job,
+    reconcile_orders_job,
+)
 
+cron.register(dispatch_pending_jobs_job, queue_name=QUEUE_NAME, interval=60)
 cron.register(expire_orders_job, queue_name=QUEUE_NAME, interval=60)
 cron.register(reconcile_orders_job, queue_name=QUEUE_NAME, interval=180)

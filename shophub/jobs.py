@@ -2,16 +2,21 @@
 
 Jobs are plain module-level functions (RQ stores their dotted path), idempotent, and retried
 with backoff. `enqueue_after_commit` holds a job until the database transaction it depends on
-has committed, and drops it on rollback.
+has committed, and drops it on rollback. The job is also written to `pending_job` in that
+transaction and deleted once the queue has it, so a job that could not be handed over (Redis
+down, the process stopped) is not lost: `dispatch_pending_jobs` hands it over later.
 """
 
 import functools
+import importlib
 import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +24,8 @@ from shophub.extensions import db
 
 QUEUE_NAME = "shophub"
 PENDING_KEY = "shophub.pending_jobs"
+# How long a pending job is left to the request that queued it before dispatch takes it over.
+DISPATCH_AFTER_SECONDS = 60
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 
@@ -117,17 +124,33 @@ def enqueue(func, *args, **kwargs) -> None:
         _run_inline(func, args, kwargs)
 
 
+def function_path(func) -> str:
+    """The dotted path a job function is found by again (module and qualified name)."""
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def _function_at(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
 def enqueue_after_commit(func, *args, **kwargs) -> None:
     """Queue a job once the current transaction commits; a rollback drops it.
 
     A job queued inside a SAVEPOINT (begin_nested) moves to the enclosing transaction when the
-    savepoint is released, and is dropped when the savepoint is rolled back.
+    savepoint is released, and is dropped when the savepoint is rolled back. Its arguments
+    must be JSON values: the job is also stored in `pending_job` by the same transaction.
     """
+    from shophub.models import PendingJob
+
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any write still drops the job
+    token = uuid.uuid4().hex
+    session.add(PendingJob(token=token, function=function_path(func),
+                           arguments={"args": list(args), "kwargs": kwargs}))
     owner = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(PENDING_KEY, []).append((owner, func, args, kwargs))
+    session.info.setdefault(PENDING_KEY, []).append((owner, token, func, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
@@ -146,11 +169,56 @@ def _release_pending_jobs(session: Session) -> None:
     del session.info[PENDING_KEY]
     # The rows are committed. Inline jobs run right here, each in an app context (and so a
     # database session) of its own: this session must not emit SQL inside its commit hook.
-    for _owner, func, args, kwargs in pending:
+    handed_over = []
+    for _owner, token, func, args, kwargs in pending:
         try:
             enqueue(func, *args, **kwargs)
-        except Exception:  # e.g. Redis down: the commit stands, so report and go on
-            current_app.logger.exception("Could not queue job %s after commit", _name(func))
+        except Exception:  # e.g. Redis down: the commit stands; dispatch retries the job later
+            current_app.logger.exception("Could not queue job %s after commit; it stays "
+                                         "in pending_job", _name(func))
+        else:
+            handed_over.append(token)
+    if handed_over:
+        _forget_pending(handed_over)
+
+
+def _forget_pending(tokens: list[str]) -> None:
+    from shophub.models import PendingJob
+
+    with current_app.app_context():  # a session of its own, as for inline jobs
+        try:
+            db.session.execute(delete(PendingJob).where(PendingJob.token.in_(tokens)))
+            db.session.commit()
+        except Exception:  # the job is queued; dispatch would queue it again, harmlessly
+            db.session.rollback()
+            current_app.logger.exception("Could not clear %d pending job(s)", len(tokens))
+
+
+def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> int:
+    """Hand over jobs still in pending_job after `older_than_seconds`; returns how many.
+
+    They are jobs whose hand-over after their commit failed, or never ran (the process
+    stopped). Jobs are idempotent, so one handed over twice does no harm.
+    """
+    from shophub.models import PendingJob
+
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+    rows = list(db.session.scalars(
+        select(PendingJob).where(PendingJob.created_at <= cutoff).order_by(PendingJob.id)
+        .limit(500).with_for_update(skip_locked=True)))
+    dispatched = 0
+    for row in rows:
+        try:
+            func = _function_at(row.function)
+            enqueue(func, *row.arguments.get("args", []), **row.arguments.get("kwargs", {}))
+        except Exception:
+            current_app.logger.exception("Could not dispatch pending job %s (%s)",
+                                         row.id, row.function)
+            continue
+        db.session.delete(row)
+        dispatched += 1
+    db.session.commit()
+    return dispatched
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -200,6 +268,12 @@ def expire_orders_job() -> int:
     from shophub.payment_flow import expire_stale_orders
 
     return expire_stale_orders()
+
+
+@job
+def dispatch_pending_jobs_job() -> int:
+    """Periodic: hand over jobs left in pending_job (see dispatch_pending_jobs)."""
+    return dispatch_pending_jobs()
 
 
 @job

@@ -2,6 +2,7 @@
 
 from shophub.models.cart import Cart, CartItem
 from shophub.models.catalog import Banner, Category, Product, ProductImage, Variant
+from shophub.models.jobs import PendingJob
 from shophub.models.mail import SentMail
 from shophub.models.orders import (
     AuditEntry,
@@ -29,6 +30,6 @@ from shophub.models.users import (
 __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
     "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
-    "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail", "ShippingMethod",
-    "StaffInvite", "StoreSettings", "User", "Variant", "WishlistItem",
+    "PendingJob", "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail",
+    "ShippingMethod", "StaffInvite", "StoreSettings", "User", "Variant", "WishlistItem",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from shophub import jobs, mail
 from shophub.extensions import db
-from shophub.models import SentMail
+from shophub.models import PendingJob, SentMail
 from tests.services import require_service
 
 # Attempts per name of the inline test jobs (inline jobs run in this process).
@@ -207,6 +207,73 @@ def test_jobs_in_savepoints_wait_for_the_outer_commit(app):
     assert keys(app) == ["order:1", "order:2", "seen:order:2"]
 
 
+def pending_functions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(PendingJob.function).order_by(PendingJob.id)))
+
+
+def test_a_queued_job_is_stored_with_its_transaction_until_it_is_handed_over(app):
+    with app.app_context():
+        add_row("order:1")
+        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        db.session.flush()
+        (stored,) = db.session.scalars(select(PendingJob))
+        assert stored.function == "tests.integration.test_jobs.mark_seen_job"
+        assert stored.arguments == {"args": ["order:1"], "kwargs": {}}
+        db.session.commit()
+    assert ATTEMPTS["ran:order:1"] == 1
+    assert pending_functions(app) == []  # handed over (run inline), so forgotten
+
+
+def test_rolled_back_jobs_leave_nothing_pending(app):
+    with app.app_context():
+        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        db.session.flush()
+        db.session.rollback()
+        add_row("order:2")
+        savepoint = db.session.begin_nested()
+        jobs.enqueue_after_commit(mark_seen_job, "order:2")
+        savepoint.rollback()
+        db.session.commit()
+    assert pending_functions(app) == [] and ATTEMPTS == {}
+
+
+def test_a_mail_that_could_not_be_queued_is_dispatched_later_once(app, caplog):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    with app.app_context():
+        jobs.queue_mail("order-confirmation:5", "kim@example.com", "Order confirmed",
+                        "welcome", name="Kim", shop_url="http://shop.test/")
+        add_row("order:5")
+        db.session.commit()  # the commit stands although the queue is down
+    assert keys(app) == ["order:5"]
+    assert outbox(app) == []
+    assert pending_functions(app) == ["shophub.jobs.send_mail_job"]
+    assert "stays in pending_job" in caplog.text
+
+    app.config["REDIS_URL"] = None  # the queue is back (inline here)
+    with app.app_context():
+        assert jobs.dispatch_pending_jobs() == 0  # younger than a minute: not yet
+        assert jobs.dispatch_pending_jobs(older_than_seconds=0) == 1
+        assert jobs.dispatch_pending_jobs(older_than_seconds=0) == 0
+    (message,) = outbox(app)
+    assert message["To"] == "kim@example.com" and message["Subject"] == "Order confirmed"
+    assert pending_functions(app) == []
+    assert keys(app) == ["order-confirmation:5", "order:5"]
+
+
+def test_dispatch_command_hands_over_old_pending_jobs(app):
+    with app.app_context():
+        db.session.add(PendingJob(token="t1", function="shophub.jobs.send_mail_job",
+                                  arguments={"args": list(WELCOME), "kwargs": {}}))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert "Dispatched 0 pending jobs." in runner.invoke(args=["shophub", "dispatch-jobs"]).output
+    result = runner.invoke(args=["shophub", "dispatch-jobs", "--older-than", "0"])
+    assert result.exit_code == 0 and "Dispatched 1 pending jobs." in result.output
+    assert [m["To"] for m in outbox(app)] == ["kim@example.com"]
+    assert pending_functions(app) == []
+
+
 def test_queue_mail_sends_after_the_commit(app):
     with app.app_context():
         jobs.queue_mail("welcome:9", "kim@example.com", "Welcome", "welcome",
@@ -279,6 +346,7 @@ def test_rq_mail_job_is_queued_after_the_commit_and_sent_by_a_worker(app, redis_
     assert job.func_name == "shophub.jobs.send_mail_job"
     assert job.retries_left == 3
     assert outbox(app) == []
+    assert pending_functions(app) == []  # the queue has it now
 
     run_worker(app, queue)
 

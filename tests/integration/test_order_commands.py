@@ -100,4 +100,5 @@ def test_cron_schedules_expiry_and_reconciliation_on_the_shop_queue():
     jobs = {job.func.__name__: job for job in scheduler.get_jobs()}
     assert jobs["expire_orders_job"].interval == 60
     assert jobs["reconcile_orders_job"].interval == 180
+    assert jobs["dispatch_pending_jobs_job"].interval == 60
     assert {job.queue_name for job in jobs.values()} == {"shophub"}

@@ -1,0 +1,23 @@
+"""Jobs committed together with the data they depend on, until they are handed to the queue."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shophub.extensions import db
+from shophub.models.catalog import utcnow
+
+
+class PendingJob(db.Model):
+    """A job written in the transaction that queued it; deleted once the queue has it."""
+
+    __tablename__ = "pending_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    function: Mapped[str] = mapped_column(String(200))
+    arguments: Mapped[dict] = mapped_column(JSON)  # {"args": [...], "kwargs": {...}}
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
