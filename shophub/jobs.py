@@ -141,14 +141,20 @@ def enqueue_after_commit(func, *args, **kwargs) -> None:
     savepoint is released, and is dropped when the savepoint is rolled back. Its arguments
     must be JSON values: the job is also stored in `pending_job` by the same transaction.
     """
+    _after_commit(func, args, kwargs, store_pending=not carries_secret)
+
+
+def _after_commit(func, args: tuple, kwargs: dict, *, store_pending: bool) -> None:
     from shophub.models import PendingJob
 
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any write still drops the job
-    token = uuid.uuid4().hex
-    session.add(PendingJob(token=token, function=function_path(func),
-                           arguments={"args": list(args), "kwargs": kwargs}))
+    token = None
+    if store_pending:
+        token = uuid.uuid4().hex
+        session.add(PendingJob(token=token, function=function_path(func),
+                               arguments={"args": list(args), "kwargs": kwargs}))
     owner = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(PENDING_KEY, []).append((owner, token, func, args, kwargs))
 
@@ -177,7 +183,8 @@ def _release_pending_jobs(session: Session) -> None:
             current_app.logger.exception("Could not queue job %s after commit; it stays "
                                          "in pending_job", _name(func))
         else:
-            handed_over.append(token)
+            if token is not None:
+                handed_over.append(token)
     if handed_over:
         _forget_pending(handed_over)
 
@@ -257,9 +264,16 @@ def send_mail_job(key: str, to: str, subject: str, template: str, context: dict)
     return True
 
 
-def queue_mail(key: str, to: str, subject: str, template: str, **context) -> None:
-    """Send a templated mail from a job after the current transaction commits."""
-    enqueue_after_commit(send_mail_job, key, to, subject, template, context)
+def queue_mail(key: str, to: str, subject: str, template: str, *, carries_secret: bool = False,
+               **context) -> None:
+    """Send a templated mail from a job after the current transaction commits.
+
+    A mail that carries a one-time secret (a reset or invite link) is not written to
+    pending_job, where the secret would sit in the database in clear; if its hand-over fails
+    it is lost, and the user asks for a new link.
+    """
+    _after_commit(send_mail_job, (key, to, subject, template, context), {},
+                  store_pending=not carries_secret)
 
 
 @job

@@ -41,7 +41,7 @@ def request_reset(email: str, link_for, valid_minutes: int) -> None:
     db.session.flush()
     jobs.queue_mail(
         f"password-reset:{reset.id}", user.email, "Reset your password", "password_reset",
-        name=user.name, reset_url=link_for(token), minutes=valid_minutes,
+        name=user.name, reset_url=link_for(token), minutes=valid_minutes, carries_secret=True,
     )
     db.session.commit()
 

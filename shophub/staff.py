@@ -314,7 +314,7 @@ def invite(actor: User, email: str, role: str) -> StaffInvite:
         f"staff-invite:{record.token_hash[:32]}", email, "You are invited to join the staff",
         "staff_invite",
         invite_url=external_url("invites.accept", token=token), role=ROLE_LABELS[role],
-        inviter=actor.name or actor.email, hours=INVITE_HOURS,
+        inviter=actor.name or actor.email, hours=INVITE_HOURS, carries_secret=True,
     )
     db.session.commit()
     return record

@@ -1,5 +1,6 @@
 """Background jobs: inline (no Redis) and on RQ with a real Redis; the idempotent mail job."""
 
+import json
 import os
 from urllib.parse import urlsplit
 
@@ -10,10 +11,11 @@ from rq import Queue, SimpleWorker
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from shophub import jobs, mail
+from shophub import jobs, mail, password_reset, staff
 from shophub.extensions import db
-from shophub.models import PendingJob, SentMail
+from shophub.models import PendingJob, SentMail, User
 from tests.services import require_service
+from tests.shop_data import make_user
 
 # Attempts per name of the inline test jobs (inline jobs run in this process).
 ATTEMPTS: dict[str, int] = {}
@@ -259,6 +261,22 @@ def test_a_mail_that_could_not_be_queued_is_dispatched_later_once(app, caplog):
     assert message["To"] == "kim@example.com" and message["Subject"] == "Order confirmed"
     assert pending_functions(app) == []
     assert keys(app) == ["order-confirmation:5", "order:5"]
+
+
+def test_reset_and_invite_links_never_sit_in_pending_job(app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # the hand-over fails
+    with app.app_context():
+        make_user("kim@example.com")
+        admin_id = make_user("boss@example.com", role="admin")
+        links = []
+        password_reset.request_reset("kim@example.com", lambda token: links.append(token)
+                                     or f"http://shop.test/reset/{token}", 60)
+        staff.invite(db.session.get(User, admin_id), "new@example.com", "staff")
+        jobs.queue_mail(*WELCOME[:4], **WELCOME[4])
+        db.session.commit()
+        (stored,) = db.session.scalars(select(PendingJob))
+        assert stored.arguments["args"][0] == "welcome:7"  # only the mail with no secret
+        assert links and links[0] not in json.dumps(stored.arguments)
 
 
 def test_dispatch_command_hands_over_old_pending_jobs(app):
