@@ -141,7 +141,7 @@ def enqueue_after_commit(func, *args, **kwargs) -> None:
     savepoint is released, and is dropped when the savepoint is rolled back. Its arguments
     must be JSON values: the job is also stored in `pending_job` by the same transaction.
     """
-    _after_commit(func, args, kwargs, store_pending=not carries_secret)
+    _after_commit(func, args, kwargs, store_pending=True)
 
 
 def _after_commit(func, args: tuple, kwargs: dict, *, store_pending: bool) -> None:
