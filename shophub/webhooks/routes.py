@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, jsonify, request
 
 from shophub import webhook_events
-from shophub.extensions import csrf
+from shophub.extensions import csrf, limiter
 from shophub.payments import WebhookError
 from shophub.payments.stripe import StripeProvider
 
@@ -24,6 +24,7 @@ def _verifier() -> StripeProvider:
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt
+@limiter.exempt  # Stripe's retries must never meet a 429; the signature is the gate
 def stripe_webhook():
     """Verify, record and apply one Stripe event."""
     payload = request.get_data(cache=False)
