@@ -1,6 +1,5 @@
 """Mails about an order, built from the order as it stands when the job runs."""
 
-
 from shophub import jobs, store_settings
 from shophub.extensions import db
 from shophub.links import external_url

@@ -30,11 +30,6 @@ class InvalidInput(ValueError):
         self.errors = errors
 
 
-def store_currency() -> str:
-    """The currency prices are typed, stored and shown in."""
-    return store_settings.currency()
-
-
 def _text(value, limit: int, *, multiline: bool = False) -> str:
     # No control characters (PostgreSQL refuses NUL); line breaks only where asked for.
     text = str(value or "").replace("\r\n", "\n")
@@ -50,7 +45,7 @@ def _money(raw, field: str, errors: dict, *, required: bool = True) -> int | Non
     if not text and not required:
         return None
     try:
-        return parse_amount(text, store_currency())
+        return parse_amount(text, store_settings.currency())
     except AmountError as error:
         errors[field] = str(error)
         return None
@@ -131,7 +126,7 @@ def coupon_values(data: dict, coupon_id: int | None = None) -> dict:
 
 def coupon_form_data(coupon: Coupon) -> dict:
     """A stored coupon as the form shows it (amounts in major units, dates as dates)."""
-    currency = store_currency()
+    currency = store_settings.currency()
     value = ""
     if coupon.kind == "percent":
         value = str(coupon.value)
@@ -234,7 +229,7 @@ def shipping_values(data: dict) -> dict:
 
 def shipping_form_data(method: ShippingMethod) -> dict:
     """A stored shipping method as the form shows it."""
-    currency = store_currency()
+    currency = store_settings.currency()
     return {
         "name": method.name, "description": method.description,
         "price": format_amount(method.price_cents, currency).replace(",", ""),

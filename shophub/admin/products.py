@@ -10,10 +10,6 @@ from shophub.flashes import flash_to
 from shophub.htmx import render_page_or_block, wants_fragment
 
 
-def _currency() -> str:
-    return store_settings.currency()
-
-
 def _back(default: str | None = None) -> str:
     return safe_next_url(request.form.get("next"), default or url_for("admin.products"))
 
@@ -26,7 +22,7 @@ def _see_other(url: str):
 def products():
     """The product table: search, filters, sorting and pages."""
     filters = catalog_admin.parse_product_filters(request.args)
-    result = catalog_admin.list_products(filters, _currency())
+    result = catalog_admin.list_products(filters, store_settings.currency())
     categories = [] if wants_fragment() else catalog_admin.category_choices()
     return render_page_or_block(
         "admin/products.html", "product_table", result=result, listing=result.filters,
@@ -43,7 +39,8 @@ def variant_update(variant_id: int):
     back = _back()
     try:
         line = catalog_admin.update_variant(variant_id, form.get("price"), form.get("stock"),
-                                            _currency(), stock_shown=form.get("stock_shown"))
+                                            store_settings.currency(),
+                                            stock_shown=form.get("stock_shown"))
         status = 200
     except catalog_admin.NotFound:
         abort(404)
@@ -51,7 +48,7 @@ def variant_update(variant_id: int):
         if not wants_fragment():
             flash(f"Nothing saved: {error}", "error")
             return _see_other(back)
-        line = catalog_admin.variant_line(variant_id, _currency(), error=str(error),
+        line = catalog_admin.variant_line(variant_id, store_settings.currency(), error=str(error),
                                           invalid=tuple(error.errors),
                                           price_text=form.get("price", ""),
                                           stock_text=form.get("stock", ""))
@@ -106,13 +103,13 @@ def _render_form(product, draft, status: int = 200, image_error: str = "", alt_t
 
 def _product_form(product):
     if request.method == "GET":
-        return _render_form(product, catalog_admin.draft_of(product, _currency()))
+        return _render_form(product, catalog_admin.draft_of(product, store_settings.currency()))
     draft = forms_catalog.product_draft(request.form)
     if forms_catalog.wants_new_row(request.form):
         draft.add_row()
         return _render_form(product, draft)
     try:
-        saved = catalog_admin.save_product(product, draft, _currency())
+        saved = catalog_admin.save_product(product, draft, store_settings.currency())
     except catalog_admin.Invalid:
         return _render_form(product, draft, status=422)
     flash(f"{saved.name} {'created' if product is None else 'saved'}.", "success")
@@ -159,8 +156,8 @@ def product_image_add(product_id: int):
         abort(404)
     except catalog_admin.CatalogAdminError as error:
         product = _get_product(product_id)
-        return _render_form(product, catalog_admin.draft_of(product, _currency()), status=422,
-                            image_error=str(error),
+        draft = catalog_admin.draft_of(product, store_settings.currency())
+        return _render_form(product, draft, status=422, image_error=str(error),
                             alt_text=(request.form.get("alt_text") or "")[:255])
     flash_to("images", "Picture added.")
     return _see_other(_images_url(product_id))

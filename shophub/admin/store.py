@@ -2,7 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from shophub import store_admin
+from shophub import store_admin, store_settings
 from shophub.admin.blueprint import admin_only, bp
 from shophub.admin.forms_store import CouponForm, SettingsForm, ShippingForm
 from shophub.extensions import db
@@ -45,7 +45,7 @@ def _or_404(model, object_id: int):
 def coupons():
     """Every coupon with its use count."""
     return render_template("admin/coupons.html", coupons=store_admin.coupons(),
-                           kinds=store_admin.KIND_LABELS, currency=store_admin.store_currency())
+                           kinds=store_admin.KIND_LABELS, currency=store_settings.currency())
 
 
 def _coupon_form_page(form, coupon, status):
