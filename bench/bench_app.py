@@ -6,7 +6,7 @@ queries, filters, layout and pagination.
 """
 
 from shophub import create_app
-from shophub.catalog import ProductCard
+from shophub.catalog.queries import ProductCard
 
 app = create_app()
 

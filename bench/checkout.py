@@ -26,11 +26,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.webhooks import DEFAULT_DATABASE_URL, reset_database
-from shophub import create_app, store_settings
-from shophub.carts import load_view
+from shophub import create_app
+from shophub.cart.service import load_view
+from shophub.checkout.placement import CheckoutDraft, place
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Order, OrderItem, Product, ShippingMethod, Variant
-from shophub.order_placement import CheckoutDraft, place
+from shophub.platform import store_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDRESS = {"full_name": "Bench Buyer", "line1": "1 Main St", "city": "Springfield",

@@ -1,30 +1,60 @@
 """ShopHub: a self-hosted storefront built on Flask, HTMX and Stripe."""
 
+import importlib
+import importlib.abc
+import importlib.util
 import os
+import sys
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shophub import (
-    auth,
-    cli,
-    errors,
-    flashes,
-    health,
-    jobs,
-    mail,
-    media,
-    routing,
-    security,
-    store_settings,
-)
-from shophub.account.forms import country_name
+from shophub import cli
+from shophub.accounts import auth
+from shophub.accounts.forms import country_name
 from shophub.cart.identity import current_badge_count
 from shophub.config import load_settings
+from shophub.core.money import format_money
 from shophub.extensions import cache, csrf, db, limiter, migrate
-from shophub.money import format_money
+from shophub.platform import mail, queue, storage, store_settings
+from shophub.web import errors, flashes, health, routing, security
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Modules of the previous release that rows in pending_job, jobs queued in RQ and operators'
+# `rq cron` commands still name. They stay importable for one release; see README, "Upgrading".
+PREVIOUS_JOB_MODULE = ("shophub.jobs",
+                       ("shophub.platform.jobs", "shophub.platform.queue", "shophub.payments.jobs"))
+PREVIOUS_CRON_MODULE = ("shophub.cron", "shophub.platform.cron")
+
+
+class _PreviousModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports a module of the previous release as the new module(s) that took its names."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        """A spec for an old module name, None for every other name."""
+        if fullname == PREVIOUS_CRON_MODULE[0]:
+            # Run the schedule's own code under the old name: rq registers jobs as it runs.
+            origin = importlib.util.find_spec(PREVIOUS_CRON_MODULE[1]).origin
+            return importlib.util.spec_from_file_location(fullname, origin)
+        if fullname == PREVIOUS_JOB_MODULE[0]:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        """The default module object."""
+        return None
+
+    def exec_module(self, module) -> None:
+        """Give the old jobs module every public name of the modules that took its jobs."""
+        for target in PREVIOUS_JOB_MODULE[1]:
+            new = importlib.import_module(target)
+            module.__dict__.update({name: value for name, value in vars(new).items()
+                                    if not name.startswith("_")})
+
+
+if not any(isinstance(finder, _PreviousModuleFinder) for finder in sys.meta_path):
+    sys.meta_path.append(_PreviousModuleFinder())
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -50,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     cache.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)
-    jobs.init_app(app)
+    queue.init_app(app)
     mail.init_app(app)
     security.init_app(app)
     if app.config["PROXY_HOPS"]:
@@ -59,14 +89,15 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     routing.init_app(app)
-    from shophub.account.routes import bp as account_bp
+    from shophub.accounts.routes import bp as account_bp
     from shophub.admin import bp as admin_bp
+    from shophub.admin.people.invite_routes import bp as invites_bp
     from shophub.cart.routes import bp as cart_bp
+    from shophub.catalog.routes import bp as shop_bp
     from shophub.checkout.routes import bp as checkout_bp
-    from shophub.invites import bp as invites_bp
-    from shophub.order_pages.routes import bp as orders_bp
-    from shophub.shop.routes import bp as shop_bp
-    from shophub.webhooks.routes import bp as webhooks_bp
+    from shophub.orders.routes import bp as orders_bp
+    from shophub.payments.routes import bp as webhooks_bp
+    from shophub.web.media import bp as media_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(cart_bp)
@@ -76,7 +107,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(invites_bp)
-    app.register_blueprint(media.bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)
     cli.init_app(app)
@@ -85,7 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
         cents, currency or store_settings.currency()
     )
     app.jinja_env.globals.update(
-        image_url=media.image_url, image_srcset=media.image_srcset,
+        image_url=storage.image_url, image_srcset=storage.image_srcset,
         cart_badge_count=current_badge_count,
         endpoint_exists=lambda endpoint: endpoint in app.view_functions,
         country_name=country_name,

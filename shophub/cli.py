@@ -11,7 +11,7 @@ shophub_cli = AppGroup("shophub", help="ShopHub maintenance commands.")
 @click.option("--if-empty", is_flag=True, help="Only seed when the catalog has no products.")
 def seed_demo_command(if_empty: bool) -> None:
     """Create the demo catalog (idempotent: a second run changes nothing)."""
-    from shophub.seed import seed_demo
+    from shophub.catalog.seed import seed_demo
 
     report = seed_demo(if_empty=if_empty)
     click.echo(report)
@@ -21,7 +21,7 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.argument("email")
 def create_admin_command(email: str) -> None:
     """Create an admin account, or promote an existing user to admin."""
-    from shophub import users
+    from shophub.accounts import users
     from shophub.extensions import db
 
     existing = users.find_by_email(users.normalise_email(email)) if "@" in email else None
@@ -48,7 +48,7 @@ def purge_carts_command(days: int | None) -> None:
     """Delete abandoned guest carts (customers' carts are kept)."""
     from flask import current_app
 
-    from shophub import carts
+    from shophub.cart import service as carts
 
     removed = carts.purge_guest_carts(days or current_app.config["CART_COOKIE_DAYS"])
     click.echo(f"Deleted {removed} abandoned guest carts.")
@@ -57,7 +57,7 @@ def purge_carts_command(days: int | None) -> None:
 @shophub_cli.command("expire")
 def expire_command() -> None:
     """Release the stock of unpaid orders whose reservation has lapsed."""
-    from shophub import payment_flow
+    from shophub.payments import flow as payment_flow
 
     click.echo(f"Cancelled {payment_flow.expire_stale_orders()} unpaid orders.")
 
@@ -65,7 +65,7 @@ def expire_command() -> None:
 @shophub_cli.command("reconcile")
 def reconcile_command() -> None:
     """Ask the payment provider about unpaid orders and apply what it says."""
-    from shophub import payment_flow
+    from shophub.payments import flow as payment_flow
 
     click.echo(f"Updated {payment_flow.reconcile_pending_orders()} orders.")
 
@@ -75,10 +75,10 @@ def reconcile_command() -> None:
               help="Only jobs pending at least this many seconds (default 60).")
 def dispatch_jobs_command(seconds: int | None) -> None:
     """Hand over jobs whose hand-over after their commit failed (e.g. Redis was down)."""
-    from shophub import jobs
+    from shophub.platform import queue
 
-    count = jobs.dispatch_pending_jobs(
-        jobs.DISPATCH_AFTER_SECONDS if seconds is None else seconds)
+    count = queue.dispatch_pending_jobs(
+        queue.DISPATCH_AFTER_SECONDS if seconds is None else seconds)
     click.echo(f"Dispatched {count} pending jobs.")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from shophub.money import CURRENCY_EXPONENTS
+from shophub.core.money import CURRENCY_EXPONENTS
 
 
 def normalise_database_url(url: str) -> str:

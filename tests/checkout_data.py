@@ -6,8 +6,8 @@ from itertools import count
 
 from sqlalchemy import func, select
 
-from shophub import mail
-from shophub.carts import load_view
+from shophub.cart.service import load_view
+from shophub.checkout.placement import CheckoutDraft, place
 from shophub.extensions import db
 from shophub.models import (
     AuditEntry,
@@ -19,7 +19,7 @@ from shophub.models import (
     ShippingMethod,
     Variant,
 )
-from shophub.order_placement import CheckoutDraft, place
+from shophub.platform import mail
 
 SUCCEEDS = "4242 4242 4242 4242"
 DECLINED = "4000 0000 0000 0002"

@@ -7,8 +7,9 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from shophub import create_app, store_settings
+from shophub import create_app
 from shophub.extensions import db
+from shophub.platform import store_settings
 from tests.services import require_service
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -2,7 +2,7 @@
 
 from itertools import count
 
-from shophub import users
+from shophub.accounts import users
 from shophub.extensions import db
 from shophub.models import Product, Variant
 

@@ -1,6 +1,13 @@
-"""The staff admin: dashboard, catalog, orders, customers, staff, settings and the audit log."""
+"""The staff admin: one sub-package per area, each adding its routes to the one blueprint."""
 
-from shophub.admin import audit_log, catalog_pages, dashboard, orders, people, products, store  # noqa: F401  (they add their routes to bp)
+# Importing the areas' routes modules registers their views on bp.
+from shophub.admin.audit import routes as _audit_routes  # noqa: F401, E402
 from shophub.admin.blueprint import bp
+from shophub.admin.catalog import routes as _catalog_routes  # noqa: F401, E402
+from shophub.admin.catalog import taxonomy_routes as _taxonomy_routes  # noqa: F401, E402
+from shophub.admin.dashboard import routes as _dashboard_routes  # noqa: F401, E402
+from shophub.admin.orders import routes as _order_routes  # noqa: F401, E402
+from shophub.admin.people import routes as _people_routes  # noqa: F401, E402
+from shophub.admin.store import routes as _store_routes  # noqa: F401, E402
 
 __all__ = ["bp"]

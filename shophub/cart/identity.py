@@ -6,7 +6,7 @@ from flask import after_this_request, current_app, g, request
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from shophub import carts
+from shophub.cart import service as carts
 
 COOKIE_NAME = "shophub_cart"
 

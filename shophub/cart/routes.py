@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, redirect, request, url_for
 
-from shophub import carts
+from shophub.cart import service as carts
 from shophub.cart.identity import (
     keep_guest_cookie,
     new_guest_token,
@@ -10,7 +10,7 @@ from shophub.cart.identity import (
     remember_badge_count,
 )
 from shophub.checkout.session_state import buyable_view, held_units
-from shophub.htmx import render_page_or_block, wants_fragment
+from shophub.web.htmx import render_page_or_block, wants_fragment
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from shophub.account.forms import AddressForm, _email_field, _strip
-from shophub.users import AccountError, normalise_email
+from shophub.accounts.forms import AddressForm, _email_field, _strip
+from shophub.accounts.users import AccountError, normalise_email
 
 
 class ContactForm(AddressForm):

@@ -13,14 +13,17 @@ from flask import (
 )
 from flask_login import current_user
 
-from shophub import address_book, carts, orders, payment_flow, shipping
+from shophub.accounts import address_book
+from shophub.cart import service as carts
 from shophub.cart.identity import owner
-from shophub.checkout import session_state
+from shophub.checkout import session_state, shipping
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
+from shophub.checkout.placement import PlacementError, place, price_cart
 from shophub.extensions import db
-from shophub.htmx import render_page_or_block, wants_fragment
-from shophub.order_placement import PlacementError, place, price_cart
+from shophub.orders import service as orders
 from shophub.payments import PaymentError, provider, uses_stripe
+from shophub.payments import flow as payment_flow
+from shophub.web.htmx import render_page_or_block, wants_fragment
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 STEPS = ("contact", "shipping", "payment")

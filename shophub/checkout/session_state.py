@@ -4,11 +4,12 @@ from dataclasses import asdict
 
 from flask import session
 
-from shophub import carts, order_placement
-from shophub.carts import CartView
+from shophub.cart import service as carts
+from shophub.cart.service import CartView
+from shophub.checkout import placement as order_placement
+from shophub.checkout.placement import CheckoutDraft
 from shophub.models import Order
-from shophub.order_placement import CheckoutDraft
-from shophub.orders import find_by_token
+from shophub.orders.service import find_by_token
 
 DRAFT_KEY = "checkout"
 ORDER_KEY = "checkout_order"

@@ -8,7 +8,7 @@ import flask_migrate
 import pytest
 
 from shophub.extensions import db
-from shophub.media import IMAGE_WIDTHS
+from shophub.platform.storage import IMAGE_WIDTHS
 from tests.catalog_data import insert_catalog, product_specs
 from tests.conftest import make_app
 from tests.services import require_service

@@ -17,12 +17,13 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from shophub import mail, orders
 from shophub.extensions import db
-from shophub.media import IMAGE_WIDTHS
 from shophub.models import AuditEntry, Coupon, Order, Product, ProductImage, Refund, Variant
-from shophub.payment_flow import ensure_intent
+from shophub.orders import service as orders
 from shophub.payments import provider
+from shophub.payments.flow import ensure_intent
+from shophub.platform import mail
+from shophub.platform.storage import IMAGE_WIDTHS
 from tests.checkout_data import SUCCEEDS, make_coupon, make_method, place_from_cart
 from tests.e2e.conftest import serve_app, store_app
 from tests.shop_data import PASSWORD, make_user, make_variant

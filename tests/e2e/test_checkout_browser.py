@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from shophub.extensions import db
 from shophub.models import Coupon, Order, ProcessedEvent, ShippingMethod
-from shophub.store_settings import save as save_store_settings
+from shophub.platform.store_settings import save as save_store_settings
 from tests.e2e.conftest import serve_app, store_app
 from tests.localstripe import (
     CARD_DECLINED,

@@ -6,10 +6,11 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import func, select
 
-from shophub import mail, users
-from shophub.auth import role_required, safe_next_url
+from shophub.accounts import users
+from shophub.accounts.auth import role_required, safe_next_url
 from shophub.extensions import db
 from shophub.models import PasswordResetToken, User
+from shophub.platform import mail
 from tests.shop_data import PASSWORD, log_in, make_user
 
 

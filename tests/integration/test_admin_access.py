@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from shophub.admin.blueprint import is_admin_only
-from shophub.audit import AuditEntryImmutable
 from shophub.extensions import db
 from shophub.models import AuditEntry, Order
+from shophub.platform.audit import AuditEntryImmutable
 from tests.shop_data import log_in, make_user
 
 

@@ -9,9 +9,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from shophub import catalog_admin
+from shophub.admin.catalog import service as catalog_admin
 from shophub.extensions import db
-from shophub.media import IMAGE_WIDTHS
 from shophub.models import (
     AuditEntry,
     Banner,
@@ -22,6 +21,7 @@ from shophub.models import (
     ProductImage,
     Variant,
 )
+from shophub.platform.storage import IMAGE_WIDTHS
 from tests.catalog_data import product_specs
 from tests.shop_data import PASSWORD, log_in, make_user
 

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from shophub import orders
 from shophub.extensions import db
 from shophub.models import AuditEntry, Order, OrderItem, Refund
-from shophub.payment_flow import ensure_intent
+from shophub.orders import service as orders
 from shophub.payments import PaymentError, provider
 from shophub.payments.demo import DemoProvider
+from shophub.payments.flow import ensure_intent
 from tests.checkout_data import (
     SUCCEEDS,
     audit_actions,

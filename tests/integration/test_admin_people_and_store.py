@@ -8,7 +8,8 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
-from shophub import mail, staff, store_settings, users
+from shophub.accounts import users
+from shophub.admin.people import service as staff
 from shophub.extensions import db
 from shophub.models import (
     Address,
@@ -20,6 +21,7 @@ from shophub.models import (
     StoreSettings,
     User,
 )
+from shophub.platform import mail, store_settings
 from tests.checkout_data import make_method, place_from_cart
 from tests.conftest import make_app
 from tests.services import flushed_redis_url

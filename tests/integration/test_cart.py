@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shophub import carts
+from shophub.cart import service as carts
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Product, Variant
 from tests.shop_data import log_in, make_user, make_variant, set_stock

@@ -5,7 +5,7 @@ import re
 import pytest
 import redis
 
-from shophub import catalog_cache
+from shophub.catalog import cache as catalog_cache
 from shophub.extensions import db
 from shophub.models import Variant
 from tests.services import require_service

@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from shophub import inventory, orders, store_settings
-from shophub.address_book import AddressData, save_address
+from shophub.accounts.address_book import AddressData, save_address
 from shophub.extensions import db
 from shophub.models import CartItem, Order, Payment, User, Variant
-from shophub.payment_flow import expire_stale_orders
+from shophub.orders import inventory
+from shophub.orders import service as orders
 from shophub.payments.demo import DECLINE_MESSAGE, UNKNOWN_CARD_MESSAGE
+from shophub.payments.flow import expire_stale_orders
+from shophub.platform import store_settings
 from tests.checkout_data import (
     DECLINED,
     NEEDS_CONFIRMATION,

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from shophub import payment_flow
-from shophub.carts import load_view
+from shophub.cart.service import load_view
+from shophub.checkout.placement import CheckoutDraft, PlacementError, place
 from shophub.extensions import db
 from shophub.models import AuditEntry, Cart, CartItem, Order, Payment, ProcessedEvent, SentMail
-from shophub.order_placement import CheckoutDraft, PlacementError, place
+from shophub.payments import flow as payment_flow
 from shophub.payments import provider
 from tests.checkout_data import ADDRESS, make_method, outbox, place_from_cart, stock_of
 from tests.integration.test_webhooks import event_body, intent_object

@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shophub import coupons, orders
+from shophub.checkout import coupons
 from shophub.extensions import db
 from shophub.models import Coupon, CouponRedemption
-from shophub.payment_flow import ensure_intent
+from shophub.orders import service as orders
 from shophub.payments import provider
+from shophub.payments.flow import ensure_intent
 from tests.checkout_data import (
     SUCCEEDS,
     add_to_cart,

@@ -11,9 +11,12 @@ from rq import Queue, SimpleWorker
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from shophub import jobs, mail, password_reset, staff
+from shophub.accounts import password_reset
+from shophub.admin.people import service as staff
 from shophub.extensions import db
 from shophub.models import PendingJob, SentMail, User
+from shophub.platform import jobs, mail
+from shophub.platform import queue as job_queue
 from tests.services import require_service
 from tests.shop_data import make_user
 
@@ -43,7 +46,7 @@ def broken_job(name: str) -> None:
     raise RuntimeError("broken for good")
 
 
-@jobs.job
+@job_queue.job
 def mark_seen_job(key: str) -> None:
     """Reads the row the caller committed and writes one of its own, through db.session."""
     row = db.session.scalar(select(SentMail).where(SentMail.key == key))
@@ -126,11 +129,11 @@ def test_the_job_decorator_gives_a_job_an_app_outside_any_context(app):
     with app.app_context():
         add_row("order:1")
         db.session.commit()
-    jobs.set_worker_app(app)
+    job_queue.set_worker_app(app)
     try:
         mark_seen_job("order:1")  # no app context here: the decorator pushes the worker app's
     finally:
-        jobs.set_worker_app(None)
+        job_queue.set_worker_app(None)
     assert keys(app) == ["order:1", "seen:order:1"]
 
 
@@ -139,7 +142,7 @@ def test_the_job_decorator_gives_a_job_an_app_outside_any_context(app):
 
 def test_inline_job_is_retried_until_it_succeeds(app):
     with app.app_context():
-        jobs.enqueue(flaky_inline_job, "flaky")
+        job_queue.enqueue(flaky_inline_job, "flaky")
     assert ATTEMPTS["flaky"] == 3
 
 
@@ -150,7 +153,7 @@ def test_inline_job_is_retried_until_it_succeeds(app):
 ])
 def test_inline_job_that_keeps_failing_is_logged_not_raised(app, attempts, caplog):
     with app.app_context():
-        jobs.enqueue(broken_job, "broken")  # must not raise
+        job_queue.enqueue(broken_job, "broken")  # must not raise
     assert ATTEMPTS["broken"] == attempts
     failures = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
     assert len(failures) == 1
@@ -161,7 +164,7 @@ def test_inline_job_that_keeps_failing_is_logged_not_raised(app, attempts, caplo
 def test_inline_job_after_commit_sees_the_committed_rows(app):
     with app.app_context():
         add_row("order:1")
-        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        job_queue.enqueue_after_commit(mark_seen_job, "order:1")
         db.session.flush()
         assert "ran:order:1" not in ATTEMPTS  # not before the commit
         db.session.commit()
@@ -174,9 +177,9 @@ def test_inline_job_after_commit_sees_the_committed_rows(app):
 def test_a_rollback_drops_the_queued_job(app):
     with app.app_context():
         add_row("order:1")
-        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        job_queue.enqueue_after_commit(mark_seen_job, "order:1")
         db.session.rollback()
-        jobs.enqueue_after_commit(flaky_inline_job, "before-any-write", 0)
+        job_queue.enqueue_after_commit(flaky_inline_job, "before-any-write", 0)
         db.session.rollback()
         add_row("order:2")
         db.session.commit()
@@ -186,7 +189,7 @@ def test_a_rollback_drops_the_queued_job(app):
 
 def test_a_closed_session_drops_the_queued_job(app):
     with app.app_context():
-        jobs.enqueue_after_commit(flaky_inline_job, "closed", 0)
+        job_queue.enqueue_after_commit(flaky_inline_job, "closed", 0)
         db.session.close()
         add_row("order:1")
         db.session.commit()
@@ -198,11 +201,11 @@ def test_jobs_in_savepoints_wait_for_the_outer_commit(app):
         add_row("order:1")
         with db.session.begin_nested():
             add_row("order:2")
-            jobs.enqueue_after_commit(mark_seen_job, "order:2")
+            job_queue.enqueue_after_commit(mark_seen_job, "order:2")
         assert ATTEMPTS == {}  # RELEASE SAVEPOINT is no commit
         savepoint = db.session.begin_nested()
         add_row("order:3")
-        jobs.enqueue_after_commit(mark_seen_job, "order:3")
+        job_queue.enqueue_after_commit(mark_seen_job, "order:3")
         savepoint.rollback()
         db.session.commit()
     assert ATTEMPTS == {"ran:order:2": 1}
@@ -217,7 +220,7 @@ def pending_functions(app) -> list[str]:
 def test_a_queued_job_is_stored_with_its_transaction_until_it_is_handed_over(app):
     with app.app_context():
         add_row("order:1")
-        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        job_queue.enqueue_after_commit(mark_seen_job, "order:1")
         db.session.flush()
         (stored,) = db.session.scalars(select(PendingJob))
         assert stored.function == "tests.integration.test_jobs.mark_seen_job"
@@ -229,12 +232,12 @@ def test_a_queued_job_is_stored_with_its_transaction_until_it_is_handed_over(app
 
 def test_rolled_back_jobs_leave_nothing_pending(app):
     with app.app_context():
-        jobs.enqueue_after_commit(mark_seen_job, "order:1")
+        job_queue.enqueue_after_commit(mark_seen_job, "order:1")
         db.session.flush()
         db.session.rollback()
         add_row("order:2")
         savepoint = db.session.begin_nested()
-        jobs.enqueue_after_commit(mark_seen_job, "order:2")
+        job_queue.enqueue_after_commit(mark_seen_job, "order:2")
         savepoint.rollback()
         db.session.commit()
     assert pending_functions(app) == [] and ATTEMPTS == {}
@@ -249,14 +252,14 @@ def test_a_mail_that_could_not_be_queued_is_dispatched_later_once(app, caplog):
         db.session.commit()  # the commit stands although the queue is down
     assert keys(app) == ["order:5"]
     assert outbox(app) == []
-    assert pending_functions(app) == ["shophub.jobs.send_mail_job"]
+    assert pending_functions(app) == ["shophub.platform.jobs.send_mail_job"]
     assert "stays in pending_job" in caplog.text
 
     app.config["REDIS_URL"] = None  # the queue is back (inline here)
     with app.app_context():
-        assert jobs.dispatch_pending_jobs() == 0  # younger than a minute: not yet
-        assert jobs.dispatch_pending_jobs(older_than_seconds=0) == 1
-        assert jobs.dispatch_pending_jobs(older_than_seconds=0) == 0
+        assert job_queue.dispatch_pending_jobs() == 0  # younger than a minute: not yet
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 1
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 0
     (message,) = outbox(app)
     assert message["To"] == "kim@example.com" and message["Subject"] == "Order confirmed"
     assert pending_functions(app) == []
@@ -281,7 +284,7 @@ def test_reset_and_invite_links_never_sit_in_pending_job(app):
 
 def test_dispatch_command_hands_over_old_pending_jobs(app):
     with app.app_context():
-        db.session.add(PendingJob(token="t1", function="shophub.jobs.send_mail_job",
+        db.session.add(PendingJob(token="t1", function="shophub.platform.jobs.send_mail_job",
                                   arguments={"args": list(WELCOME), "kwargs": {}}))
         db.session.commit()
     runner = app.test_cli_runner()
@@ -290,6 +293,31 @@ def test_dispatch_command_hands_over_old_pending_jobs(app):
     assert result.exit_code == 0 and "Dispatched 1 pending jobs." in result.output
     assert [m["To"] for m in outbox(app)] == ["kim@example.com"]
     assert pending_functions(app) == []
+
+
+@pytest.mark.parametrize("path", ["shophub.jobs.send_mail_job",
+                                  "shophub.platform.jobs.send_mail_job"])
+def test_jobs_stored_under_the_previous_releases_path_still_run(app, path):
+    with app.app_context():
+        db.session.add(PendingJob(token="t1", function=path,
+                                  arguments={"args": list(WELCOME), "kwargs": {}}))
+        db.session.commit()
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 1
+    assert [m["To"] for m in outbox(app)] == ["kim@example.com"]
+
+
+def test_rq_finds_every_job_by_its_previous_path():
+    from rq.utils import import_attribute
+
+    from shophub.orders.jobs import order_mail_job
+    from shophub.payments.jobs import expire_orders_job, reconcile_orders_job
+    from shophub.platform.jobs import dispatch_pending_jobs_job
+
+    assert import_attribute("shophub.orders.order_mail_job") is order_mail_job
+    assert import_attribute("shophub.jobs.send_mail_job") is jobs.send_mail_job
+    assert import_attribute("shophub.jobs.expire_orders_job") is expire_orders_job
+    assert import_attribute("shophub.jobs.reconcile_orders_job") is reconcile_orders_job
+    assert import_attribute("shophub.jobs.dispatch_pending_jobs_job") is dispatch_pending_jobs_job
 
 
 def test_queue_mail_sends_after_the_commit(app):
@@ -344,16 +372,16 @@ def app_config(request):
 
 def run_worker(app, queue: Queue) -> None:
     """A burst worker in this process, with no app context of ours: jobs use the test app."""
-    jobs.set_worker_app(app)
+    job_queue.set_worker_app(app)
     try:
         SimpleWorker(queues=[queue], connection=queue.connection).work(burst=True)
     finally:
-        jobs.set_worker_app(None)
+        job_queue.set_worker_app(None)
 
 
 def test_rq_mail_job_is_queued_after_the_commit_and_sent_by_a_worker(app, redis_url):
     connection = Redis.from_url(redis_url)
-    queue = Queue(jobs.QUEUE_NAME, connection=connection)
+    queue = Queue(job_queue.QUEUE_NAME, connection=connection)
     with app.app_context():
         jobs.queue_mail("welcome:1", "kim@example.com", "Welcome", "welcome",
                         name="Kim", shop_url="http://shop.test/")
@@ -361,7 +389,7 @@ def test_rq_mail_job_is_queued_after_the_commit_and_sent_by_a_worker(app, redis_
         db.session.commit()
     assert queue.count == 1
     (job,) = queue.get_jobs()
-    assert job.func_name == "shophub.jobs.send_mail_job"
+    assert job.func_name == "shophub.platform.jobs.send_mail_job"
     assert job.retries_left == 3
     assert outbox(app) == []
     assert pending_functions(app) == []  # the queue has it now
@@ -385,7 +413,7 @@ def test_rq_mail_job_is_queued_after_the_commit_and_sent_by_a_worker(app, redis_
 
 
 def test_rq_job_is_not_queued_on_rollback(app, redis_url):
-    queue = Queue(jobs.QUEUE_NAME, connection=Redis.from_url(redis_url))
+    queue = Queue(job_queue.QUEUE_NAME, connection=Redis.from_url(redis_url))
     with app.app_context():
         jobs.queue_mail("welcome:2", "kim@example.com", "Welcome", "welcome",
                         name="Kim", shop_url="/")
@@ -396,9 +424,9 @@ def test_rq_job_is_not_queued_on_rollback(app, redis_url):
 
 def test_rq_retries_a_failing_job_until_it_finishes(app, redis_url):
     connection = Redis.from_url(redis_url)
-    queue = Queue(jobs.QUEUE_NAME, connection=connection)
+    queue = Queue(job_queue.QUEUE_NAME, connection=connection)
     with app.app_context():
-        jobs.enqueue(flaky_redis_job, redis_url, "attempts")
+        job_queue.enqueue(flaky_redis_job, redis_url, "attempts")
     (job,) = queue.get_jobs()
 
     for _ in range(5):  # a retried job is requeued; a burst worker may stop before it
@@ -415,10 +443,10 @@ def test_rq_retries_a_failing_job_until_it_finishes(app, redis_url):
 
 def test_rq_retry_intervals_come_from_the_config(app, redis_url):
     connection = Redis.from_url(redis_url)
-    queue = Queue(jobs.QUEUE_NAME, connection=connection)
+    queue = Queue(job_queue.QUEUE_NAME, connection=connection)
     app.config["JOB_RETRY_INTERVALS"] = [30, 120]
     with app.app_context():
-        jobs.enqueue(flaky_redis_job, redis_url, "attempts")
+        job_queue.enqueue(flaky_redis_job, redis_url, "attempts")
     (job,) = queue.get_jobs()
     assert (job.retries_left, job.retry_intervals) == (2, [30, 120])
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from shophub import mail
 from shophub.extensions import db
+from shophub.platform import mail
 from tests.conftest import make_app
 
 RESET_URL = "http://shop.test/account/password/reset/abc123"

@@ -2,16 +2,17 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from shophub.carts import load_view
+from shophub.cart.service import load_view
+from shophub.catalog.seed import seed_demo
+from shophub.checkout.placement import CheckoutDraft, place
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Coupon, Order, ShippingMethod, StoreSettings, Variant
-from shophub.order_placement import CheckoutDraft, place
-from shophub.orders import now
-from shophub.payment_flow import ensure_intent
+from shophub.orders.service import now
 from shophub.payments import provider
-from shophub.seed import seed_demo
+from shophub.payments.flow import ensure_intent
 from tests.shop_data import make_variant
 
 ADDRESS = {"full_name": "Ann Buyer", "line1": "1 Main St", "city": "Springfield",
@@ -90,13 +91,14 @@ def test_seed_demo_sets_up_shipping_coupons_and_tax_once(app):
         assert db.session.get(StoreSettings, 1).tax_rate_bp == 800
 
 
-def test_cron_schedules_expiry_and_reconciliation_on_the_shop_queue():
+@pytest.mark.parametrize("config", ["shophub.platform.cron", "shophub.cron"])
+def test_cron_schedules_expiry_and_reconciliation_on_the_shop_queue(config):
     from redis import Redis
     from rq.cron import CronScheduler
 
     # Loading the configuration talks to no server; the connection is only stored.
     scheduler = CronScheduler(connection=Redis(host="127.0.0.1", port=1))
-    scheduler.load_config_from_file("shophub.cron")
+    scheduler.load_config_from_file(config)
     jobs = {job.func.__name__: job for job in scheduler.get_jobs()}
     assert jobs["expire_orders_job"].interval == 60
     assert jobs["reconcile_orders_job"].interval == 180

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from shophub import inventory, orders
-from shophub.carts import load_view
+from shophub.cart.service import load_view
+from shophub.checkout.placement import CheckoutDraft, PlacementError, place
 from shophub.extensions import db
 from shophub.models import (
     AuditEntry,
@@ -22,14 +22,15 @@ from shophub.models import (
     Refund,
     Variant,
 )
-from shophub.order_placement import CheckoutDraft, PlacementError, place
-from shophub.payment_flow import (
+from shophub.orders import inventory
+from shophub.orders import service as orders
+from shophub.payments import PaymentError, provider
+from shophub.payments.flow import (
     apply_intent,
     ensure_intent,
     expire_stale_orders,
     reconcile_pending_orders,
 )
-from shophub.payments import PaymentError, provider
 from tests.checkout_data import (
     ADDRESS,
     DECLINED,

@@ -3,12 +3,13 @@
 import pytest
 from sqlalchemy import select
 
-from shophub import orders, webhook_events
 from shophub.extensions import db
 from shophub.models import Order, Refund
-from shophub.payment_flow import refresh_from_provider
+from shophub.orders import service as orders
 from shophub.payments import PaymentError
+from shophub.payments import events as webhook_events
 from shophub.payments.base import WebhookEvent
+from shophub.payments.flow import refresh_from_provider
 from tests.checkout_data import add_to_cart, make_method, to_payment
 from tests.localstripe import LOCALSTRIPE_URL, pay_intent, require_localstripe
 from tests.shop_data import make_variant

@@ -6,10 +6,10 @@ import flask_migrate
 from PIL import Image
 from sqlalchemy import select
 
+from shophub.catalog.seed import seed_demo
 from shophub.extensions import db
-from shophub.media import IMAGE_WIDTHS
 from shophub.models import Banner, Category, Product, ProductImage, Variant
-from shophub.seed import seed_demo
+from shophub.platform.storage import IMAGE_WIDTHS
 from tests.conftest import make_app
 
 

@@ -10,11 +10,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, update
 
-from shophub import orders, webhook_events
 from shophub.extensions import db
 from shophub.models import Order, Payment, Variant
-from shophub.payment_flow import expire_stale_orders, reconcile_pending_orders
+from shophub.orders import service as orders
 from shophub.payments import PaymentError, provider
+from shophub.payments import events as webhook_events
+from shophub.payments.flow import expire_stale_orders, reconcile_pending_orders
 from shophub.payments.stripe import UNREACHABLE_MESSAGE
 from tests.checkout_data import (
     add_to_cart,

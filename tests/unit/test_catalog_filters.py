@@ -3,7 +3,7 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from shophub.shop.forms import CatalogFilters, parse_catalog_filters
+from shophub.catalog.filters import CatalogFilters, parse_catalog_filters
 
 
 def parse(currency="USD", **args):

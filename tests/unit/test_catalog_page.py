@@ -2,7 +2,7 @@
 
 import pytest
 
-from shophub.catalog import CatalogPage
+from shophub.catalog.queries import CatalogPage
 
 
 def page(number: int, total: int, per_page: int = 10) -> CatalogPage:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shophub.money import AmountError, exponent, format_amount, format_money, parse_amount
+from shophub.core.money import AmountError, exponent, format_amount, format_money, parse_amount
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shophub.pricing import (
+from shophub.core.pricing import (
     CouponRules,
     CouponTerms,
     PriceLine,

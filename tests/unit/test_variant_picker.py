@@ -1,7 +1,7 @@
 """Resolving a shopper's option choice to a variant."""
 
+from shophub.catalog.picker import build_picker, choose_variant
 from shophub.models import Variant
-from shophub.shop.picker import build_picker, choose_variant
 
 
 def variants():

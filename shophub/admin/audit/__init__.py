@@ -1,0 +1,1 @@
+"""Admin audit log: the append-only record of changes, filtered and paged."""

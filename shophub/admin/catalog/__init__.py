@@ -1,0 +1,1 @@
+"""Admin catalog: products and their variants and pictures, categories and home banners."""

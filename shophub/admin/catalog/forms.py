@@ -1,0 +1,94 @@
+"""Reading the catalog admin's forms into the drafts that shophub.catalog_admin checks and saves.
+
+The product form has repeated variant rows named `variants-<n>-<field>`; rows keep the order
+of their numbers. Nothing here decides what is valid: that is the service's job.
+"""
+
+import re
+from collections.abc import Mapping
+
+from werkzeug.datastructures import MultiDict
+
+from shophub.admin.catalog.service import (
+    MAX_VARIANT_ROWS,
+    BannerDraft,
+    ProductDraft,
+    VariantDraft,
+    parse_row_id,
+)
+
+ROW_FIELD = re.compile(r"^variants-(\d{1,3})-(id|sku|size|colour|price|stock|stock_shown|remove)$")
+CHECKED = ("1", "y", "yes", "on", "true")
+VARIANT_FIELDS = ("sku", "size", "colour", "price", "stock", "stock_shown")
+
+
+def checked(form: Mapping[str, str], name: str) -> bool:
+    """Whether a checkbox was ticked."""
+    return (form.get(name) or "").strip().lower() in CHECKED
+
+
+def variant_rows(form: MultiDict) -> list[VariantDraft]:
+    """The variant rows of the product form, in the order of their numbers."""
+    rows: dict[int, dict[str, str]] = {}
+    for key in form:
+        match = ROW_FIELD.match(key)
+        if match:
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = form.get(key, "")
+    drafts = []
+    for number in sorted(rows)[: MAX_VARIANT_ROWS + 1]:
+        values = rows[number]
+        drafts.append(VariantDraft(
+            id=parse_row_id(values.get("id")) if values.get("id") else None,
+            remove=(values.get("remove") or "").strip().lower() in CHECKED,
+            **{name: str(values.get(name) or "")[:200] for name in VARIANT_FIELDS},
+        ))
+    return drafts
+
+
+def product_draft(form: MultiDict) -> ProductDraft:
+    """The product form as typed."""
+    return ProductDraft(
+        name=form.get("name", ""), slug=form.get("slug", ""),
+        description=form.get("description", "")[:100_000],
+        category_id=(form.get("category_id") or "").strip()[:12],
+        featured=checked(form, "featured"), archived=checked(form, "archived"),
+        variants=variant_rows(form),
+    )
+
+
+def wants_new_row(form: Mapping[str, str]) -> bool:
+    """Whether the "Add variant" button sent the form (re-render with one more row)."""
+    return form.get("action") == "add_variant"
+
+
+def banner_draft(form: MultiDict) -> BannerDraft:
+    """The banner form as typed."""
+    return BannerDraft(
+        title=form.get("title", ""), text=form.get("text", "")[:20_000],
+        link_url=form.get("link_url", ""), link_label=form.get("link_label", ""),
+        image_alt=form.get("image_alt", ""), active=checked(form, "active"),
+        position=form.get("position", "0"), remove_image=checked(form, "remove_image"),
+    )
+
+
+def banner_draft_of(banner) -> BannerDraft:
+    """The banner form filled from a stored banner (or the defaults for a new one)."""
+    if banner is None:
+        return BannerDraft()
+    return BannerDraft(title=banner.title, text=banner.text or "", link_url=banner.link_url or "",
+                       link_label=banner.link_label or "", image_alt=banner.image_alt or "",
+                       active=banner.active, position=str(banner.position))
+
+
+def category_values(form: Mapping[str, str]) -> dict[str, str]:
+    """The category form as typed."""
+    return {name: str(form.get(name, ""))[:20_000]
+            for name in ("name", "slug", "description", "position")}
+
+
+def category_values_of(category) -> dict[str, str]:
+    """The category form filled from a stored category (or empty for a new one)."""
+    if category is None:
+        return {"name": "", "slug": "", "description": "", "position": "0"}
+    return {"name": category.name, "slug": category.slug,
+            "description": category.description or "", "position": str(category.position)}

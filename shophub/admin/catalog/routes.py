@@ -1,0 +1,201 @@
+"""Admin products: the table (inline price and stock, bulk archive), the product form, pictures."""
+
+from flask import abort, flash, redirect, request, url_for
+
+from shophub.accounts.auth import safe_next_url
+from shophub.admin.blueprint import bp
+from shophub.admin.catalog import forms as forms_catalog
+from shophub.admin.catalog import service as catalog_admin
+from shophub.platform import store_settings
+from shophub.web.flashes import flash_to
+from shophub.web.htmx import render_page_or_block, wants_fragment
+
+
+def _back(default: str | None = None) -> str:
+    return safe_next_url(request.form.get("next"), default or url_for("admin.products"))
+
+
+def _see_other(url: str):
+    return redirect(url, code=303)
+
+
+@bp.get("/products")
+def products():
+    """The product table: search, filters, sorting and pages."""
+    filters = catalog_admin.parse_product_filters(request.args)
+    result = catalog_admin.list_products(filters, store_settings.currency())
+    categories = [] if wants_fragment() else catalog_admin.category_choices()
+    return render_page_or_block(
+        "admin/products.html", "product_table", result=result, listing=result.filters,
+        categories=categories, sort_columns=catalog_admin.SORT_COLUMNS,
+        archived_choices=catalog_admin.ARCHIVED_CHOICES,
+        list_url=url_for("admin.products", **result.filters.query_args()),
+    )
+
+
+@bp.post("/variants/<id:variant_id>")
+def variant_update(variant_id: int):
+    """Save a variant's price and stock from its row of the product table."""
+    form = request.form
+    back = _back()
+    try:
+        line = catalog_admin.update_variant(variant_id, form.get("price"), form.get("stock"),
+                                            store_settings.currency(),
+                                            stock_shown=form.get("stock_shown"))
+        status = 200
+    except catalog_admin.NotFound:
+        abort(404)
+    except catalog_admin.Invalid as error:
+        if not wants_fragment():
+            flash(f"Nothing saved: {error}", "error")
+            return _see_other(back)
+        line = catalog_admin.variant_line(variant_id, store_settings.currency(), error=str(error),
+                                          invalid=tuple(error.errors),
+                                          price_text=form.get("price", ""),
+                                          stock_text=form.get("stock", ""))
+        status = 422
+    if not wants_fragment():
+        flash(f"{line.sku}: {line.saved}", "success")
+        return _see_other(back)
+    summary = catalog_admin.product_summary(line.product_id) if status == 200 else None
+    blocks = ("variant_row", "product_row") if summary else "variant_row"
+    response = render_page_or_block("admin/products.html", blocks, variant=line, row=summary,
+                                    list_url=back, oob_product_row=True)
+    response.status_code = status
+    return response
+
+
+@bp.post("/products/bulk")
+def products_bulk():
+    """Archive or unarchive the selected products."""
+    action = request.form.get("action")
+    if action not in ("archive", "unarchive"):
+        flash("Choose whether to archive or unarchive the selected products.", "error")
+        return _see_other(_back())
+    try:
+        ids = catalog_admin.parse_ids(request.form.getlist("product_ids"))
+        changed = catalog_admin.set_archived(ids, action == "archive")
+    except catalog_admin.CatalogAdminError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{changed} product{'s' if changed != 1 else ''} {action}d.", "success")
+    return _see_other(_back())
+
+
+def _get_product(product_id: int):
+    try:
+        return catalog_admin.get_product(product_id)
+    except catalog_admin.NotFound:
+        abort(404)
+
+
+def _render_form(product, draft, status: int = 200, image_error: str = "", alt_text: str = ""):
+    action = (url_for("admin.product_edit", product_id=product.id) if product
+              else url_for("admin.product_new"))
+    response = render_page_or_block(
+        "admin/product_form.html", "product_form", product=product, draft=draft, action=action,
+        categories=catalog_admin.category_choices(), image_error=image_error, alt_text=alt_text,
+        max_upload_mb=catalog_admin.MAX_UPLOAD_BYTES // 2**20,
+        row_errors=any(row.errors for row in draft.variants),
+    )
+    response.status_code = status
+    return response
+
+
+def _product_form(product):
+    if request.method == "GET":
+        return _render_form(product, catalog_admin.draft_of(product, store_settings.currency()))
+    draft = forms_catalog.product_draft(request.form)
+    if forms_catalog.wants_new_row(request.form):
+        draft.add_row()
+        return _render_form(product, draft)
+    try:
+        saved = catalog_admin.save_product(product, draft, store_settings.currency())
+    except catalog_admin.Invalid:
+        return _render_form(product, draft, status=422)
+    flash(f"{saved.name} {'created' if product is None else 'saved'}.", "success")
+    return _see_other(url_for("admin.product_edit", product_id=saved.id))
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def product_new():
+    """Create a product with its variants."""
+    return _product_form(None)
+
+
+@bp.route("/products/<id:product_id>", methods=["GET", "POST"])
+def product_edit(product_id: int):
+    """Edit a product, its variants and its pictures."""
+    return _product_form(_get_product(product_id))
+
+
+@bp.post("/products/<id:product_id>/delete")
+def product_delete(product_id: int):
+    """Delete a product, or archive it when it has been ordered."""
+    try:
+        outcome = catalog_admin.delete_product(product_id)
+    except catalog_admin.NotFound:
+        abort(404)
+    if outcome.deleted:
+        flash(outcome.message, "success")
+        return _see_other(url_for("admin.products"))
+    flash(outcome.message, "notice")
+    return _see_other(url_for("admin.product_edit", product_id=product_id))
+
+
+def _images_url(product_id: int) -> str:
+    return url_for("admin.product_edit", product_id=product_id, _anchor="images")
+
+
+@bp.post("/products/<id:product_id>/images")
+def product_image_add(product_id: int):
+    """Upload a picture (checked by content, stored at the web sizes) with its alt text."""
+    try:
+        catalog_admin.add_image(product_id, request.files.get("image"),
+                                request.form.get("alt_text"))
+    except catalog_admin.NotFound:
+        abort(404)
+    except catalog_admin.CatalogAdminError as error:
+        product = _get_product(product_id)
+        draft = catalog_admin.draft_of(product, store_settings.currency())
+        return _render_form(product, draft, status=422, image_error=str(error),
+                            alt_text=(request.form.get("alt_text") or "")[:255])
+    flash_to("images", "Picture added.")
+    return _see_other(_images_url(product_id))
+
+
+@bp.post("/products/<id:product_id>/images/<id:image_id>")
+def product_image_alt(product_id: int, image_id: int):
+    """Change a picture's alt text."""
+    try:
+        catalog_admin.update_image_alt(product_id, image_id, request.form.get("alt_text"))
+    except catalog_admin.NotFound:
+        abort(404)
+    except catalog_admin.CatalogAdminError as error:
+        flash_to("images", f"Alt text not saved: {error}", "error")
+    else:
+        flash_to("images", "Alt text saved.")
+    return _see_other(_images_url(product_id))
+
+
+@bp.post("/products/<id:product_id>/images/<id:image_id>/move")
+def product_image_move(product_id: int, image_id: int):
+    """Move a picture up or down the product's list."""
+    try:
+        catalog_admin.move_image(product_id, image_id, request.form.get("direction", ""))
+    except catalog_admin.NotFound:
+        abort(404)
+    except catalog_admin.CatalogAdminError as error:
+        flash_to("images", str(error), "error")
+    return _see_other(_images_url(product_id))
+
+
+@bp.post("/products/<id:product_id>/images/<id:image_id>/delete")
+def product_image_delete(product_id: int, image_id: int):
+    """Remove a picture and its files."""
+    try:
+        catalog_admin.delete_image(product_id, image_id)
+    except catalog_admin.NotFound:
+        abort(404)
+    flash_to("images", "Picture removed.")
+    return _see_other(_images_url(product_id))

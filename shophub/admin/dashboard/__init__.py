@@ -1,0 +1,1 @@
+"""Admin dashboard: revenue, orders and stock figures, and the monthly revenue chart."""

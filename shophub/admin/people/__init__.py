@@ -1,0 +1,1 @@
+"""Admin people: customers, staff roles and invites."""

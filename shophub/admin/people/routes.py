@@ -1,0 +1,147 @@
+"""Admin people pages: customers (list, detail, deactivate) and staff (invites, roles)."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from shophub.accounts import users
+from shophub.admin.blueprint import admin_only, bp
+from shophub.admin.people import service as staff
+from shophub.admin.people.forms import InviteForm, RoleForm
+from shophub.extensions import db
+from shophub.models import User
+from shophub.web.htmx import render_page_or_block
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, description="There is no such account.")
+    return user
+
+
+def _order_url(order) -> str | None:
+    try:
+        return url_for("admin.order_detail", order_id=order.id)
+    except BuildError:  # no admin order page (yet), or it takes other arguments
+        return None
+
+
+def _back_to(user: User):
+    target = request.form.get("next") or ""
+    if target == "staff" and current_user.role == "admin":
+        return redirect(url_for("admin.staff"), code=303)
+    return redirect(url_for("admin.customer_detail", user_id=user.id), code=303)
+
+
+@bp.get("/customers")
+def customers():
+    """Accounts with their paid orders and spend: search, filter, sort and pages."""
+    query = staff.customer_query(request.args)
+    result = staff.customer_page(query)
+    return render_page_or_block(
+        "admin/customers.html", "customers_table", query=query, result=result,
+        sorts=staff.CUSTOMER_SORTS, page_sizes=staff.PAGE_SIZES, roles=staff.ROLE_LABELS,
+    )
+
+
+@bp.get("/customers/<id:user_id>")
+def customer_detail(user_id: int):
+    """One account: its orders, addresses and totals."""
+    detail = staff.customer_detail(user_id)
+    if detail is None:
+        abort(404, description="There is no such account.")
+    return render_template(
+        "admin/customer_detail.html", detail=detail, order_url=_order_url,
+        roles=staff.ROLE_LABELS,
+    )
+
+
+@bp.post("/customers/<id:user_id>/deactivate")
+def customer_deactivate(user_id: int):
+    """Deactivate an account; its sessions end at their next request."""
+    user = _user_or_404(user_id)
+    try:
+        staff.deactivate(current_user, user)
+    except staff.StaffError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{user.email} is deactivated and logged out.", "success")
+    return _back_to(user)
+
+
+@bp.post("/customers/<id:user_id>/reactivate")
+def customer_reactivate(user_id: int):
+    """Let a deactivated account log in again."""
+    user = _user_or_404(user_id)
+    try:
+        staff.reactivate(current_user, user)
+    except staff.StaffError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{user.email} can log in again.", "success")
+    return _back_to(user)
+
+
+def _staff_page(invite_form: InviteForm, status: int = 200):
+    return render_template(
+        "admin/staff.html", members=staff.staff_members(), invites=staff.open_invites(),
+        invite_form=invite_form, roles=staff.ROLE_LABELS,
+    ), status
+
+
+@bp.get("/staff", endpoint="staff")
+@admin_only
+def staff_list():
+    """Staff and admins, open invites and the invite form."""
+    return _staff_page(InviteForm())
+
+
+@bp.post("/staff/invites")
+@admin_only
+def staff_invite():
+    """Invite someone to the staff by mail."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invite = staff.invite(current_user, form.email.data, form.role.data)
+        except (users.AccountError, staff.StaffError) as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            flash(f"An invite is on its way to {invite.email}.", "success")
+            return redirect(url_for("admin.staff"), code=303)
+    return _staff_page(form, 422)
+
+
+@bp.post("/staff/invites/<id:invite_id>/revoke")
+@admin_only
+def staff_invite_revoke(invite_id: int):
+    """Withdraw an open invite."""
+    invite = staff.revoke_invite(invite_id)
+    if invite is None:
+        flash("That invite is already accepted or withdrawn.", "error")
+    else:
+        flash(f"The invite of {invite.email} is withdrawn.", "success")
+    return redirect(url_for("admin.staff"), code=303)
+
+
+@bp.post("/staff/<id:user_id>/role")
+@admin_only
+def staff_role(user_id: int):
+    """Give an account another role; the last active admin keeps theirs."""
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose customer, staff or admin.", "error")
+        return _back_to(user)
+    try:
+        staff.change_role(current_user, user, form.role.data)
+    except staff.StaffError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{user.email} is now {staff.ROLE_LABELS[user.role].lower()}.", "success")
+        if user.id == current_user.id and user.role != "admin":
+            home = "admin.dashboard" if user.role == "staff" else "shop.home"
+            return redirect(url_for(home), code=303)
+    return _back_to(user)

@@ -1,0 +1,391 @@
+"""People in the back office: staff invites, roles, deactivating and reactivating accounts."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+
+from shophub.accounts import users
+from shophub.catalog.filters import clean_text
+from shophub.extensions import db
+from shophub.models import Address, Order, StaffInvite, User
+from shophub.models.users import ROLES, new_session_token
+from shophub.platform import audit, jobs
+from shophub.platform.links import external_url
+
+INVITE_HOURS = 72
+INVITE_ROLES = ("staff", "admin")
+ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin"}
+# Net spend counts what was paid and not given back, as on the dashboard.
+PAID = (Order.paid_at.is_not(None),)
+CUSTOMER_SORTS = {
+    "name": "Name", "email": "Email", "joined": "Joined", "orders": "Orders",
+    "spent": "Total spent",
+}
+PAGE_SIZES = (25, 50, 100)
+
+
+class StaffError(ValueError):
+    """A change to an account that is not allowed; the message is for the person asking."""
+
+
+class InviteError(ValueError):
+    """An invite link that cannot be used; `status` is 404 (unknown) or 410 (used, expired)."""
+
+    def __init__(self, message: str, status: int = 410) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _account_state(user: User) -> dict:
+    return {"email": user.email, "role": user.role, "active": user.active}
+
+
+# --- Customers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    """A checked request for the customer list."""
+
+    q: str = ""
+    active: str = ""  # "", "yes" or "no"
+    role: str = "customer"  # a role, or "" for every account
+    sort: str = "joined"
+    direction: str = "desc"
+    page: int = 1
+    per_page: int = PAGE_SIZES[0]
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link to this list with `changes` applied."""
+        values = {"q": self.q, "active": self.active, "role": self.role, "sort": self.sort,
+                  "dir": self.direction, "per_page": self.per_page, "page": self.page}
+        values.update(changes)
+        # An empty role means "every account" and must survive (it defaults to customers).
+        return {key: value for key, value in values.items()
+                if key == "role" or value not in ("", None)}
+
+
+def _whole(text: str | None, default: int, maximum: int = 100_000) -> int:
+    text = (text or "").strip()
+    if text.isdigit() and len(text) <= 7 and 0 < int(text) <= maximum:
+        return int(text)
+    return default
+
+
+def customer_query(args) -> CustomerQuery:
+    """Read the customer list's query string; anything unknown falls back to a default."""
+    role = (args.get("role", "customer") or "").strip()
+    sort = (args.get("sort") or "").strip()
+    per_page = _whole(args.get("per_page"), PAGE_SIZES[0])
+    return CustomerQuery(
+        q=" ".join(clean_text(args.get("q"), 200).split())[:120],
+        active=args.get("active") if args.get("active") in ("yes", "no") else "",
+        role=role if role in ROLES else "",
+        sort=sort if sort in CUSTOMER_SORTS else "joined",
+        direction="asc" if args.get("dir") == "asc" else "desc",
+        page=_whole(args.get("page"), 1),
+        per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0],
+    )
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One account in the list with its paid order count and net spend."""
+
+    user: User
+    orders: int
+    spent_cents: int
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of the customer list."""
+
+    rows: list[CustomerRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _spend_by_user():
+    return (
+        select(Order.user_id.label("user_id"), func.count(Order.id).label("orders"),
+               func.sum(Order.total_cents - Order.refunded_cents).label("spent"))
+        .where(Order.user_id.is_not(None), *PAID)
+        .group_by(Order.user_id)
+        .subquery()
+    )
+
+
+def customer_page(query: CustomerQuery) -> CustomerPage:
+    """Accounts matching the query with their order figures, in two statements."""
+    spend = _spend_by_user()
+    orders = func.coalesce(spend.c.orders, 0)
+    spent = func.coalesce(spend.c.spent, 0)
+    conditions = []
+    if query.q:
+        pattern = f"%{query.q}%"
+        conditions.append(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+    if query.active:
+        conditions.append(User.active.is_(query.active == "yes"))
+    if query.role:
+        conditions.append(User.role == query.role)
+    total = db.session.scalar(select(func.count(User.id)).where(*conditions)) or 0
+    pages = max((total + query.per_page - 1) // query.per_page, 1)
+    page = min(query.page, pages)
+    column = {"name": func.lower(User.name), "email": User.email, "joined": User.created_at,
+              "orders": orders, "spent": spent}[query.sort]
+    ordering = column.asc() if query.direction == "asc" else column.desc()
+    statement = (
+        select(User, orders, spent)
+        .outerjoin(spend, spend.c.user_id == User.id)
+        .where(*conditions)
+        .order_by(ordering, User.id)
+        .offset((page - 1) * query.per_page)
+        .limit(query.per_page)
+    )
+    rows = [CustomerRow(user, int(count), int(total_spent))
+            for user, count, total_spent in db.session.execute(statement)]
+    return CustomerPage(rows=rows, total=total, page=page, pages=pages)
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    """An account with its orders, addresses and totals."""
+
+    user: User
+    orders: list[Order]
+    order_count: int
+    paid_orders: int
+    spent_cents: int
+    addresses: list[Address]
+
+
+RECENT_ORDERS = 50
+
+
+def customer_detail(user_id: int) -> CustomerDetail | None:
+    """The account page's figures, or None when there is no such account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    count, paid, spent = db.session.execute(
+        select(func.count(Order.id),
+               func.count(Order.paid_at),
+               func.coalesce(func.sum(Order.total_cents - Order.refunded_cents)
+                             .filter(*PAID), 0))
+        .where(Order.user_id == user.id)
+    ).one()
+    orders = list(db.session.scalars(
+        select(Order).where(Order.user_id == user.id)
+        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(RECENT_ORDERS)
+    ))
+    addresses = list(db.session.scalars(
+        select(Address).where(Address.user_id == user.id).order_by(Address.id)))
+    return CustomerDetail(user=user, orders=orders, order_count=int(count), paid_orders=int(paid),
+                          spent_cents=int(spent), addresses=addresses)
+
+
+# --- Deactivating, reactivating, roles --------------------------------------------------------
+
+
+def _other_active_admins(user: User) -> int:
+    # FOR UPDATE on PostgreSQL: two admins demoting each other at once queue up here, so one
+    # of them always stays (SQLite serialises writers anyway and ignores the clause).
+    ids = db.session.scalars(
+        select(User.id).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        .with_for_update()
+    ).all()
+    return len(ids)
+
+
+def _may_manage(actor: User, user: User) -> None:
+    if user.role != "customer" and actor.role != "admin":
+        raise StaffError("Only an admin can change a staff or admin account.")
+
+
+def deactivate(actor: User, user: User) -> None:
+    """Deactivate an account and end its sessions at their next request (committed)."""
+    _may_manage(actor, user)
+    if user.id == actor.id:
+        raise StaffError("You cannot deactivate your own account.")
+    if not user.active:
+        raise StaffError(f"{user.email} is already deactivated.")
+    if user.role == "admin" and _other_active_admins(user) == 0:
+        db.session.rollback()
+        raise StaffError("This is the last active admin; make someone else an admin first.")
+    before = _account_state(user)
+    user.active = False
+    user.session_token = new_session_token()
+    audit.record("user.deactivated", "user", user.id, f"Deactivated {user.email}",
+                 before=before, after=_account_state(user))
+    db.session.commit()
+
+
+def reactivate(actor: User, user: User) -> None:
+    """Let a deactivated account log in again (committed)."""
+    _may_manage(actor, user)
+    if user.active:
+        raise StaffError(f"{user.email} is already active.")
+    before = _account_state(user)
+    user.active = True
+    audit.record("user.reactivated", "user", user.id, f"Reactivated {user.email}",
+                 before=before, after=_account_state(user))
+    db.session.commit()
+
+
+def change_role(actor: User, user: User, role: str) -> None:
+    """Give an account another role; the last active admin keeps theirs (committed)."""
+    if actor.role != "admin":
+        raise StaffError("Only an admin can change roles.")
+    if role not in ROLES:
+        raise StaffError("Choose customer, staff or admin.")
+    if role == user.role:
+        raise StaffError(f"{user.email} is already {ROLE_LABELS[role].lower()}.")
+    if user.role == "admin" and user.active and _other_active_admins(user) == 0:
+        db.session.rollback()
+        who = "You are" if user.id == actor.id else "This is"
+        raise StaffError(f"{who} the last active admin; make someone else an admin first.")
+    before = _account_state(user)
+    user.role = role
+    audit.record("user.role_changed", "user", user.id,
+                 f"{user.email}: {ROLE_LABELS[before['role']]} → {ROLE_LABELS[role]}",
+                 before=before, after=_account_state(user))
+    db.session.commit()
+
+
+def staff_members() -> list[User]:
+    """Staff and admins, admins first."""
+    return list(db.session.scalars(
+        select(User).where(User.role.in_(INVITE_ROLES))
+        .order_by(User.role, func.lower(User.email))
+    ))
+
+
+# --- Invites ----------------------------------------------------------------------------------
+
+
+def open_invites(now: datetime | None = None) -> list[StaffInvite]:
+    """Invites not yet accepted and not expired, newest first."""
+    now = now or datetime.now(UTC)
+    return list(db.session.scalars(
+        select(StaffInvite).where(StaffInvite.used_at.is_(None), StaffInvite.expires_at > now)
+        .order_by(StaffInvite.id.desc())
+    ))
+
+
+def invite(actor: User, email: str, role: str) -> StaffInvite:
+    """Invite someone to the staff by mail; replaces their open invite (committed).
+
+    Raises users.AccountError for a bad email and StaffError for a refused invite.
+    """
+    email = users.normalise_email(email)
+    if role not in INVITE_ROLES:
+        raise StaffError("Invite as staff or as admin.")
+    existing = users.find_by_email(email)
+    if existing is not None and existing.role in INVITE_ROLES:
+        raise StaffError(f"{email} is already on the staff; change their role instead.")
+    if existing is not None and not existing.active:
+        raise StaffError(f"The account {email} is deactivated; reactivate it first.")
+    db.session.execute(
+        delete(StaffInvite).where(StaffInvite.email == email, StaffInvite.used_at.is_(None)))
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    record = StaffInvite(email=email, role=role, token_hash=_digest(token),
+                         invited_by_id=actor.id, created_at=now,
+                         expires_at=now + timedelta(hours=INVITE_HOURS))
+    db.session.add(record)
+    db.session.flush()
+    audit.record("staff.invited", "staff_invite", record.id, f"Invited {email} as {role}",
+                 after={"email": email, "role": role})
+    # Keyed by the token, not the row id: SQLite may reuse the id of a replaced invite.
+    jobs.queue_mail(
+        f"staff-invite:{record.token_hash[:32]}", email, "You are invited to join the staff",
+        "staff_invite",
+        invite_url=external_url("invites.accept", token=token), role=ROLE_LABELS[role],
+        inviter=actor.name or actor.email, hours=INVITE_HOURS, carries_secret=True,
+    )
+    db.session.commit()
+    return record
+
+
+def revoke_invite(invite_id: int) -> StaffInvite | None:
+    """Withdraw an open invite (committed); None when there is no open invite with this id."""
+    record = db.session.get(StaffInvite, invite_id)
+    if record is None or record.used_at is not None:
+        return None
+    audit.record("staff.invite_revoked", "staff_invite", record.id,
+                 f"Withdrew the invite of {record.email}",
+                 before={"email": record.email, "role": record.role})
+    db.session.delete(record)
+    db.session.commit()
+    return record
+
+
+def usable_invite(token: str) -> StaffInvite:
+    """The open invite for this link, or InviteError when unknown, used or expired."""
+    record = None
+    if token and len(token) <= 128:
+        record = db.session.scalar(
+            select(StaffInvite).where(StaffInvite.token_hash == _digest(token)))
+    if record is None:
+        raise InviteError("This invite link is not valid. Ask an admin for a new one.", 404)
+    if record.used_at is not None:
+        raise InviteError("This invite has already been accepted. Log in instead.")
+    if _as_utc(record.expires_at) <= datetime.now(UTC):
+        raise InviteError("This invite has expired. Ask an admin to invite you again.")
+    return record
+
+
+def accept_invite(token: str, name: str, password: str) -> User:
+    """Create (or promote) the invitee's account, set its password, spend the invite (committed).
+
+    Raises users.AccountError for a weak password and InviteError when the link cannot be used.
+    """
+    record = usable_invite(token)
+    problems = users.password_problems(password, record.email)
+    if problems:
+        raise users.AccountError(" ".join(problems), field="password")
+    now = datetime.now(UTC)
+    # Spent first, conditionally: of two submissions of one link only one gets the row.
+    spent = db.session.execute(
+        update(StaffInvite)
+        .where(StaffInvite.id == record.id, StaffInvite.used_at.is_(None),
+               StaffInvite.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise InviteError("This invite has already been accepted or has expired.")
+    user = users.find_by_email(record.email)
+    if user is None:
+        user = users.register(record.email, password, name=name, role=record.role)
+        before = None
+    else:
+        if not user.active:
+            db.session.rollback()
+            raise InviteError("The account for this email is deactivated. Ask an admin.")
+        before = _account_state(user)
+        if user.role != "admin":
+            user.role = record.role
+        if name.strip():
+            user.name = name.strip()
+        users.set_password(user, password)
+    audit.record("staff.invite_accepted", "user", user.id,
+                 f"{user.email} joined the staff as {user.role}",
+                 before=before, after=_account_state(user), actor_label=user.email)
+    db.session.commit()
+    return user

@@ -1,0 +1,1 @@
+"""Admin store: coupons, shipping methods and the store settings."""

@@ -1,0 +1,88 @@
+"""A short-lived cache of catalog listings and of the HTML that depends only on their filters.
+
+It is shared by every worker when Redis is configured.
+
+Listings may lag a change by at most CATALOG_CACHE_SECONDS (0 turns the cache off); product
+pages, the cart and the checkout always read the database. Changes made through the shop's
+own services call invalidate() so that they show at once.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flask import current_app
+
+from shophub.catalog import queries as catalog
+from shophub.catalog.filters import CatalogFilters
+from shophub.extensions import cache
+
+T = TypeVar("T")
+
+
+def _cached(key: str, compute: Callable[[], T]) -> T:
+    seconds = current_app.config["CATALOG_CACHE_SECONDS"]
+    if seconds <= 0:
+        return compute()
+    try:
+        value = cache.get(key)
+    except Exception:  # a cache outage must never take the catalog down with it
+        current_app.logger.warning("catalog cache unavailable", exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=seconds)
+        except Exception:
+            current_app.logger.warning("catalog cache unavailable", exc_info=True)
+    return value
+
+
+def _digest(filters: CatalogFilters, with_page: bool = True) -> str:
+    shape = repr((filters.q, filters.category, filters.min_price, filters.max_price,
+                  filters.in_stock, filters.sizes, filters.colours, filters.sort,
+                  filters.page if with_page else None, filters.per_page))
+    return hashlib.sha256(shape.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FragmentCache:
+    """What a template's {% cache %} tag needs to cache a fragment of one listing."""
+
+    key: str
+    seconds: int
+
+
+def fragment(filters: CatalogFilters) -> FragmentCache:
+    """Cache settings for HTML that depends only on `filters` (0 seconds: not cached)."""
+    return FragmentCache(key="catalog:fragment:" + _digest(filters, with_page=False),
+                         seconds=max(0, current_app.config["CATALOG_CACHE_SECONDS"]))
+
+
+def facets(category: str | None = None) -> catalog.Facets:
+    """Categories, and sizes and colours (within `category` if given), cached."""
+    key = "catalog:facets:" + hashlib.sha256((category or "").encode()).hexdigest()
+    return _cached(key, lambda: catalog.load_facets(category))
+
+
+def search(filters: CatalogFilters) -> catalog.CatalogPage:
+    """One page of catalog results, cached per filter set."""
+    return _cached("catalog:search:" + _digest(filters), lambda: catalog.search_products(filters))
+
+
+def featured() -> list[catalog.ProductCard]:
+    """Featured products for the home page, cached."""
+    return _cached("catalog:featured", catalog.featured_products)
+
+
+def invalidate() -> None:
+    """Forget every cached listing (call after a change to products, prices or stock).
+
+    The cache holds only what can be computed again (catalog listings, the store's name and
+    currency), so clearing it whole is safe.
+    """
+    try:
+        cache.clear()
+    except Exception:
+        current_app.logger.warning("catalog cache could not be cleared", exc_info=True)

@@ -1,0 +1,168 @@
+"""Reading the catalog's query string into validated filters, with messages for bad input."""
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from shophub.core.money import AmountError, format_amount, parse_amount
+
+SORTS = {
+    "newest": "Newest",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "name": "Name: A to Z",
+}
+DEFAULT_SORT = "newest"
+MAX_QUERY_LENGTH = 100
+MAX_OPTION_VALUES = 10
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    """What a shopper asked the catalog for, already checked and corrected."""
+
+    q: str = ""
+    category: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+    sizes: tuple[str, ...] = ()
+    colours: tuple[str, ...] = ()
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    per_page: int = 24
+    default_per_page: int = 24
+    currency: str = "USD"
+    notices: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def min_price_text(self) -> str:
+        """The minimum price as it goes back into the form."""
+        return "" if self.min_price is None else format_amount(self.min_price, self.currency)
+
+    @property
+    def max_price_text(self) -> str:
+        """The maximum price as it goes back into the form."""
+        return "" if self.max_price is None else format_amount(self.max_price, self.currency)
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether anything narrows the results."""
+        return bool(
+            self.q or self.category or self.in_stock or self.sizes or self.colours
+            or self.min_price is not None or self.max_price is not None
+        )
+
+    def query_args(self, **changes) -> dict:
+        """The query string for these filters (defaults left out), with `changes` applied."""
+        target = replace(self, **changes)
+        args: dict[str, object] = {}
+        if target.q:
+            args["q"] = target.q
+        if target.category:
+            args["category"] = target.category
+        if target.min_price is not None:
+            args["min_price"] = target.min_price_text.replace(",", "")
+        if target.max_price is not None:
+            args["max_price"] = target.max_price_text.replace(",", "")
+        if target.in_stock:
+            args["in_stock"] = "1"
+        if target.sizes:
+            args["size"] = list(target.sizes)
+        if target.colours:
+            args["colour"] = list(target.colours)
+        if target.sort != DEFAULT_SORT:
+            args["sort"] = target.sort
+        if target.per_page != target.default_per_page:
+            args["per_page"] = target.per_page
+        if target.page != 1:
+            args["page"] = target.page
+        return args
+
+    def query_string(self, **changes) -> str:
+        """query_args() encoded for a link: 'category=shoes&page=2'."""
+        return urlencode(self.query_args(**changes), doseq=True)
+
+
+def clean_text(raw: str | None, limit: int) -> str:
+    """Drop control characters (NUL included, which PostgreSQL refuses), trim and cut to size."""
+    text = "".join(ch for ch in (raw or "") if unicodedata.category(ch)[0] != "C")
+    return text.strip()[:limit]
+
+
+def _option_values(args: MultiDict, name: str) -> tuple[str, ...]:
+    values = []
+    for raw in args.getlist(name):
+        value = clean_text(raw, 32)
+        if value and value not in values:
+            values.append(value)
+    return tuple(values[:MAX_OPTION_VALUES])
+
+
+def _price(args: MultiDict, name: str, label: str, currency: str, notices: list) -> int | None:
+    raw = clean_text(args.get(name), 40)
+    if not raw:
+        return None
+    try:
+        return parse_amount(raw, currency)
+    except AmountError as error:
+        notices.append(f"{label} “{raw[:20]}” was ignored: {error}")
+        return None
+
+
+def _positive_int(raw: str | None, label: str, notices: list) -> int | None:
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    if text.isdigit() and 0 < int(text) <= MAX_PAGE:
+        return int(text)
+    notices.append(f"{label} “{text[:20]}” is not valid; showing the first page.")
+    return None
+
+
+def parse_catalog_filters(
+    args: MultiDict, currency: str, page_sizes: tuple[int, ...], default_page_size: int
+) -> CatalogFilters:
+    """Read the catalog query string; bad values are dropped or corrected with a notice."""
+    notices: list[str] = []
+    q = " ".join(clean_text(args.get("q"), 1000).split())[:MAX_QUERY_LENGTH]
+    category = clean_text(args.get("category"), 140) or None
+
+    min_price = _price(args, "min_price", "Minimum price", currency, notices)
+    max_price = _price(args, "max_price", "Maximum price", currency, notices)
+    if min_price is not None and max_price is not None and min_price > max_price:
+        min_price, max_price = max_price, min_price
+        notices.append("The minimum price was above the maximum; they have been swapped.")
+
+    sort = clean_text(args.get("sort"), 40) or DEFAULT_SORT
+    if sort not in SORTS:
+        notices.append(f"Unknown sort order “{sort[:20]}”; showing newest first.")
+        sort = DEFAULT_SORT
+
+    per_page = default_page_size
+    raw_per_page = args.get("per_page")
+    if raw_per_page:
+        if raw_per_page.isdigit() and int(raw_per_page) in page_sizes:
+            per_page = int(raw_per_page)
+        else:
+            notices.append(f"Page size must be one of {', '.join(map(str, page_sizes))}.")
+
+    page = _positive_int(args.get("page"), "Page", notices) or 1
+    return CatalogFilters(
+        q=q,
+        category=category,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock=args.get("in_stock", "") in {"1", "on", "true", "yes"},
+        sizes=_option_values(args, "size"),
+        colours=_option_values(args, "colour"),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        default_per_page=default_page_size,
+        currency=currency,
+        notices=tuple(notices),
+    )

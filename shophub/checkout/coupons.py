@@ -1,0 +1,95 @@
+"""Coupons: finding a code, judging whether this buyer may use it now, counting its use."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select, update
+
+from shophub.core.pricing import (
+    CouponRules,
+    CouponTerms,
+    coupon_problem,
+    normalise_code,
+    terms_of,
+)
+from shophub.extensions import db
+from shophub.models import Coupon, CouponRedemption
+
+
+class CouponError(ValueError):
+    """A code that cannot be used; the message says why."""
+
+
+def rules_of(coupon: Coupon) -> CouponRules:
+    """The pure rules of a stored coupon."""
+    return CouponRules(
+        code=coupon.code, kind=coupon.kind, value=coupon.value, active=coupon.active,
+        min_subtotal_cents=coupon.min_subtotal_cents, starts_at=_aware(coupon.starts_at),
+        ends_at=_aware(coupon.ends_at), usage_limit=coupon.usage_limit,
+        per_customer_limit=coupon.per_customer_limit,
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def customer_uses(coupon_id: int, email: str, user_id: int | None) -> int:
+    """How many paid orders of this buyer (by account or email) used the coupon."""
+    buyer = []
+    if email:
+        buyer.append(CouponRedemption.email == email.lower())
+    if user_id is not None:
+        buyer.append(CouponRedemption.user_id == user_id)
+    if not buyer:
+        return 0
+    who = or_(*buyer)
+    return db.session.scalar(
+        select(func.count()).select_from(CouponRedemption)
+        .where(CouponRedemption.coupon_id == coupon_id, who)
+    ) or 0
+
+
+def find(code: str) -> Coupon | None:
+    """The coupon with this code, whatever its case and spacing."""
+    normalised = normalise_code(code)
+    if not normalised:
+        return None
+    return db.session.scalar(select(Coupon).where(Coupon.code == normalised))
+
+
+def check(code: str, *, subtotal_cents: int, email: str, user_id: int | None,
+          currency: str, now: datetime | None = None) -> tuple[Coupon, CouponTerms]:
+    """The coupon and its terms if this buyer may use it now, else CouponError saying why."""
+    coupon = find(code)
+    if coupon is None:
+        shown = (code or "").strip()[:40]
+        raise CouponError(f"There is no code “{shown}”. Check the spelling and try again.")
+    # A customer is known by their account even before they have typed an email.
+    uses = customer_uses(coupon.id, email, user_id)
+    problem = coupon_problem(
+        rules_of(coupon), subtotal_cents=subtotal_cents, now=now or datetime.now(UTC),
+        times_used=coupon.times_used, customer_uses=uses, currency=currency,
+    )
+    if problem:
+        raise CouponError(problem)
+    return coupon, terms_of(rules_of(coupon))
+
+
+def count_use(coupon_id: int, order_id: int, email: str, user_id: int | None) -> None:
+    """Count a paid order's use of a coupon (once per order; not committed)."""
+    already = db.session.scalar(
+        select(CouponRedemption.id).where(CouponRedemption.order_id == order_id)
+    )
+    if already is not None:
+        return
+    db.session.add(CouponRedemption(coupon_id=coupon_id, order_id=order_id,
+                                    email=email.lower(), user_id=user_id))
+    # The payment has been taken, so the use counts even if it goes past the limit.
+    db.session.execute(
+        update(Coupon).where(Coupon.id == coupon_id)
+        .values(times_used=Coupon.times_used + 1)
+        .execution_options(synchronize_session=False)
+    )

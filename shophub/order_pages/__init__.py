@@ -1,1 +1,0 @@
-"""The buyer's order pages, reached by the order's unguessable token."""

@@ -1,0 +1,1 @@
+"""What every domain package stands on: jobs, mail, audit, store settings, storage, links."""

@@ -1,0 +1,48 @@
+"""The platform's jobs: sending one mail, and handing over jobs the queue never got."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shophub.extensions import db
+from shophub.models import SentMail
+from shophub.platform import mail
+from shophub.platform.queue import dispatch_pending_jobs, hold_until_commit, job
+
+
+@job
+def send_mail_job(key: str, to: str, subject: str, template: str, context: dict) -> bool:
+    """Send one mail once: the key is claimed in sent_mail first; a failure frees it again."""
+    if db.session.scalar(select(SentMail.id).where(SentMail.key == key)) is not None:
+        return False
+    claim = SentMail(key=key, recipient=to, template=template)
+    db.session.add(claim)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker claimed it a moment ago
+        db.session.rollback()
+        return False
+    try:
+        mail.send_mail(to, subject, template, **context)
+    except Exception:
+        db.session.delete(claim)
+        db.session.commit()
+        raise
+    return True
+
+
+def queue_mail(key: str, to: str, subject: str, template: str, *, carries_secret: bool = False,
+               **context) -> None:
+    """Send a templated mail from a job after the current transaction commits.
+
+    A mail that carries a one-time secret (a reset or invite link) is not written to
+    pending_job, where the secret would sit in the database in clear; if its hand-over fails
+    it is lost, and the user asks for a new link.
+    """
+    hold_until_commit(send_mail_job, (key, to, subject, template, context), {},
+                  store_pending=not carries_secret)
+
+
+@job
+def dispatch_pending_jobs_job() -> int:
+    """Periodic: hand over jobs left in pending_job (see dispatch_pending_jobs)."""
+    return dispatch_pending_jobs()

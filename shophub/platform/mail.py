@@ -1,0 +1,78 @@
+"""Outgoing mail: SMTP through Flask-Mail when MAIL_SERVER is set, else .eml files in an outbox."""
+
+import email
+import email.policy
+import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr
+from pathlib import Path
+
+from flask import Flask, current_app, render_template
+from flask_mail import Mail, Message
+
+from shophub.platform import store_settings
+
+mailer = Mail()
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Mail to the app."""
+    mailer.init_app(app)
+
+
+def sender() -> str:
+    """The From of every mail: MAIL_DEFAULT_SENDER, else the store's name and MAIL_FROM_ADDRESS."""
+    config = current_app.config
+    return config["MAIL_DEFAULT_SENDER"] or formataddr(
+        (store_settings.display_name(), config["MAIL_FROM_ADDRESS"]))
+
+
+def render_message(to: str, subject: str, template: str, **context) -> Message:
+    """A message with a text part and an HTML part from templates/emails/<template>.*."""
+    context = {**context, "subject": subject}
+    return Message(
+        subject=subject,
+        recipients=[to],
+        sender=sender(),
+        body=render_template(f"emails/{template}.txt", **context),
+        html=render_template(f"emails/{template}.html", **context),
+    )
+
+
+def write_to_outbox(message: Message, folder: str, template: str) -> Path:
+    """Write the message as an .eml file; readers never see half a file."""
+    outbox = Path(folder)
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = outbox / f"{stamp}-{template}-{uuid.uuid4().hex[:8]}.eml"
+    partial = path.with_suffix(".part")
+    partial.write_bytes(message.as_bytes())
+    os.replace(partial, path)
+    return path
+
+
+def send_mail(to: str, subject: str, template: str, **context) -> None:
+    """Send one mail now: by SMTP when configured, else into the outbox folder."""
+    message = render_message(to, subject, template, **context)
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        mailer.send(message)
+        log.info("Sent %s mail to %s through %s", template, to, config["MAIL_SERVER"])
+    else:
+        path = write_to_outbox(message, config["MAIL_OUTBOX"], template)
+        log.info("Wrote %s mail to %s as %s", template, to, path)
+
+
+def outbox_messages(folder: str) -> list[EmailMessage]:
+    """The mails in an outbox folder, oldest first."""
+    outbox = Path(folder)
+    if not outbox.is_dir():
+        return []
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(outbox.glob("*.eml"))
+    ]

@@ -1,0 +1,236 @@
+"""The job queue: RQ workers when REDIS_URL is set, run in-process otherwise.
+
+Jobs are plain module-level functions in each package's `jobs.py` (RQ stores their dotted
+path), idempotent, and retried with backoff. `enqueue_after_commit` holds a job until the
+database transaction it depends on has committed, and drops it on rollback. The job is also
+written to `pending_job` in that transaction and deleted once the queue has it, so a job that
+could not be handed over (Redis down, the process stopped) is not lost: `dispatch_pending_jobs`
+hands it over later.
+"""
+
+import functools
+import importlib
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from shophub.extensions import db
+from shophub.models import PendingJob
+
+QUEUE_NAME = "shophub"
+PENDING_KEY = "shophub.pending_jobs"
+# How long a pending job is left to the request that queued it before dispatch takes it over.
+DISPATCH_AFTER_SECONDS = 60
+log = logging.getLogger(__name__)
+_worker_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    """Nothing to bind per app; the session hooks are registered once at import."""
+    app.extensions["shophub_jobs"] = QUEUE_NAME
+
+
+def set_worker_app(app: Flask | None) -> None:
+    """Use this app for jobs run outside an app context (tests); None means create_app()."""
+    global _worker_app
+    _worker_app = app
+
+
+def _app_for_jobs() -> Flask:
+    global _worker_app
+    if _worker_app is None:
+        from shophub import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def job(func):
+    """Run a job function inside an app context (RQ workers have none of their own)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            return func(*args, **kwargs)
+        with _app_for_jobs().app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@functools.cache
+def redis_connection(url: str) -> Redis:
+    """One Redis connection pool per URL and process."""
+    return Redis.from_url(url)
+
+
+def queue() -> Queue:
+    """The RQ queue of this app (only when REDIS_URL is set)."""
+    return Queue(QUEUE_NAME, connection=redis_connection(current_app.config["REDIS_URL"]))
+
+
+def _retry_count(intervals: list[int]) -> int:
+    return len(intervals) or 3
+
+
+def _intervals() -> list[int]:
+    return [int(seconds) for seconds in current_app.config.get("JOB_RETRY_INTERVALS") or []]
+
+
+def _retry() -> Retry:
+    intervals = _intervals()
+    if not any(intervals):  # no waiting: RQ requeues a failed job at once
+        return Retry(max=_retry_count(intervals))
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def _name(func) -> str:
+    return getattr(func, "__qualname__", repr(func))
+
+
+def _run_inline(func, args, kwargs) -> None:
+    app = current_app._get_current_object()
+    attempts = _retry_count(_intervals()) + 1
+    for attempt in range(1, attempts + 1):
+        # A context of its own gives the job its own database session, apart from the
+        # caller's (which may be in the middle of committing, see _release_pending_jobs).
+        with app.app_context():
+            try:
+                func(*args, **kwargs)
+                return
+            except Exception:
+                db.session.rollback()
+                if attempt == attempts:
+                    app.logger.exception("Job %s failed %d times; giving up",
+                                         _name(func), attempts)
+                else:
+                    log.warning("Job %s failed (attempt %d of %d); retrying",
+                                _name(func), attempt, attempts, exc_info=True)
+
+
+def enqueue(func, *args, **kwargs) -> None:
+    """Queue a job now: on RQ when REDIS_URL is set, else run it in-process.
+
+    Inline, a job that still fails after its retries is logged, not raised.
+    """
+    if current_app.config.get("REDIS_URL"):
+        queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry())
+    else:
+        _run_inline(func, args, kwargs)
+
+
+def function_path(func) -> str:
+    """The dotted path a job function is found by again (module and qualified name)."""
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def _function_at(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def enqueue_after_commit(func, *args, **kwargs) -> None:
+    """Queue a job once the current transaction commits; a rollback drops it.
+
+    A job queued inside a SAVEPOINT (begin_nested) moves to the enclosing transaction when the
+    savepoint is released, and is dropped when the savepoint is rolled back. Its arguments
+    must be JSON values: the job is also stored in `pending_job` by the same transaction.
+    """
+    hold_until_commit(func, args, kwargs, store_pending=True)
+
+
+def hold_until_commit(func, args: tuple, kwargs: dict, *, store_pending: bool) -> None:
+    """Queue `func(*args, **kwargs)` after the commit; `store_pending` also writes pending_job."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any write still drops the job
+    token = None
+    if store_pending:
+        token = uuid.uuid4().hex
+        session.add(PendingJob(token=token, function=function_path(func),
+                               arguments={"args": list(args), "kwargs": kwargs}))
+    owner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING_KEY, []).append((owner, token, func, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _release_pending_jobs(session: Session) -> None:
+    pending = session.info.get(PENDING_KEY)
+    if not pending:
+        return
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is not None and committed.nested:
+        # RELEASE SAVEPOINT: nothing is durable yet; the jobs now wait for the outer transaction.
+        session.info[PENDING_KEY] = [
+            (committed.parent if owner is committed else owner, *job_call)
+            for owner, *job_call in pending
+        ]
+        return
+    del session.info[PENDING_KEY]
+    # The rows are committed. Inline jobs run right here, each in an app context (and so a
+    # database session) of its own: this session must not emit SQL inside its commit hook.
+    handed_over = []
+    for _owner, token, func, args, kwargs in pending:
+        try:
+            enqueue(func, *args, **kwargs)
+        except Exception:  # e.g. Redis down: the commit stands; dispatch retries the job later
+            current_app.logger.exception("Could not queue job %s after commit; it stays "
+                                         "in pending_job", _name(func))
+        else:
+            if token is not None:
+                handed_over.append(token)
+    if handed_over:
+        _forget_pending(handed_over)
+
+
+def _forget_pending(tokens: list[str]) -> None:
+    with current_app.app_context():  # a session of its own, as for inline jobs
+        try:
+            db.session.execute(delete(PendingJob).where(PendingJob.token.in_(tokens)))
+            db.session.commit()
+        except Exception:  # the job is queued; dispatch would queue it again, harmlessly
+            db.session.rollback()
+            current_app.logger.exception("Could not clear %d pending job(s)", len(tokens))
+
+
+def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> int:
+    """Hand over jobs still in pending_job after `older_than_seconds`; returns how many.
+
+    They are jobs whose hand-over after their commit failed, or never ran (the process
+    stopped). Jobs are idempotent, so one handed over twice does no harm.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+    rows = list(db.session.scalars(
+        select(PendingJob).where(PendingJob.created_at <= cutoff).order_by(PendingJob.id)
+        .limit(500).with_for_update(skip_locked=True)))
+    dispatched = 0
+    for row in rows:
+        try:
+            func = _function_at(row.function)
+            enqueue(func, *row.arguments.get("args", []), **row.arguments.get("kwargs", {}))
+        except Exception:
+            current_app.logger.exception("Could not dispatch pending job %s (%s)",
+                                         row.id, row.function)
+            continue
+        db.session.delete(row)
+        dispatched += 1
+    db.session.commit()
+    return dispatched
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending_jobs(session: Session, transaction) -> None:
+    """A transaction or savepoint that ends without committing takes its jobs with it."""
+    pending = session.info.get(PENDING_KEY)
+    if not pending or not (transaction.nested or transaction.parent is None):
+        return  # nothing queued, or an internal subtransaction (a flush)
+    if transaction.parent is None:  # rollback or close of the whole transaction
+        del session.info[PENDING_KEY]
+        return
+    session.info[PENDING_KEY] = [entry for entry in pending if entry[0] is not transaction]

@@ -1,0 +1,1 @@
+"""Web plumbing shared by the blueprints: HTMX answers, flashes, headers, error pages, health."""
