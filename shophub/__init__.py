@@ -14,10 +14,9 @@ from shophub.accounts import auth
 from shophub.accounts.forms import country_name
 from shophub.cart.identity import current_badge_count
 from shophub.config import load_settings
-from shophub.core.money import format_money
 from shophub.extensions import cache, csrf, db, limiter, migrate
 from shophub.platform import mail, queue, storage, store_settings
-from shophub.web import errors, flashes, health, routing, security
+from shophub.web import errors, filters, flashes, health, routing, security
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -91,7 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     routing.init_app(app)
     from shophub.accounts.routes import bp as account_bp
     from shophub.admin import bp as admin_bp
-    from shophub.admin.people.invite_routes import bp as invites_bp
+    from shophub.admin import invites_bp
     from shophub.cart.routes import bp as cart_bp
     from shophub.catalog.routes import bp as shop_bp
     from shophub.checkout.routes import bp as checkout_bp
@@ -112,9 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
-        cents, currency or store_settings.currency()
-    )
+    filters.init_app(app)
     app.jinja_env.globals.update(
         image_url=storage.image_url, image_srcset=storage.image_srcset,
         cart_badge_count=current_badge_count,
@@ -131,3 +128,7 @@ def create_app(config: dict | None = None) -> Flask:
         }
 
     return app
+
+
+# Workers run jobs outside any request; the queue builds their app with this factory.
+queue.use_app_factory(create_app)

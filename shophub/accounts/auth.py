@@ -1,10 +1,9 @@
 """Logging in and out, and role checks on the server."""
 
-from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, redirect, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Flask, session
+from flask_login import login_user, logout_user
 
 from shophub.accounts import users
 from shophub.cart import service as carts
@@ -52,20 +51,3 @@ def end_session() -> None:
     """Log out and forget everything in the session."""
     logout_user()
     session.clear()
-
-
-def role_required(*roles: str):
-    """Let only logged-in users with one of `roles` through: others log in or get 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
-            if current_user.role not in roles:
-                abort(403, description="Your account cannot open this page.")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator

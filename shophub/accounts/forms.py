@@ -2,13 +2,13 @@
 
 import pycountry
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shophub.accounts.address_book import AddressData
 from shophub.accounts.users import PASSWORD_MAX_LENGTH
-from shophub.catalog.filters import clean_text
+from shophub.web.forms import cleaned, email_field
 
 COUNTRIES = sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
 _COUNTRY_NAMES = dict(COUNTRIES)
@@ -17,14 +17,6 @@ _COUNTRY_NAMES = dict(COUNTRIES)
 def country_name(code: str) -> str:
     """A country's English name from its ISO 3166 code."""
     return _COUNTRY_NAMES.get(code, code)
-
-
-def _strip(value):
-    return clean_text(value, 1000) if isinstance(value, str) else value
-
-
-def _email_field(label: str = "Email") -> EmailField:
-    return EmailField(label, validators=[DataRequired(), Length(max=254)], filters=[_strip])
 
 
 def _new_password_fields():
@@ -42,7 +34,7 @@ def _new_password_fields():
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = _email_field()
+    email = email_field()
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me logged in on this device")
 
@@ -50,15 +42,15 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     """A new customer account."""
 
-    name = StringField("Your name", validators=[Optional(), Length(max=120)], filters=[_strip])
-    email = _email_field()
+    name = StringField("Your name", validators=[Optional(), Length(max=120)], filters=[cleaned])
+    email = email_field()
     password, confirm = _new_password_fields()
 
 
 class ResetRequestForm(FlaskForm):
     """Ask for a password reset link."""
 
-    email = _email_field()
+    email = email_field()
 
 
 class ResetPasswordForm(FlaskForm):
@@ -77,8 +69,8 @@ class ChangePasswordForm(FlaskForm):
 class ProfileForm(FlaskForm):
     """Name and email."""
 
-    name = StringField("Name", validators=[Optional(), Length(max=120)], filters=[_strip])
-    email = _email_field()
+    name = StringField("Name", validators=[Optional(), Length(max=120)], filters=[cleaned])
+    email = email_field()
 
 
 ADDRESS_KEYS = ("full_name", "line1", "line2", "city", "region", "postal_code", "country",
@@ -89,20 +81,20 @@ class AddressForm(FlaskForm):
     """A postal address."""
 
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)],
-                            filters=[_strip])
-    line1 = StringField("Address", validators=[DataRequired(), Length(max=200)], filters=[_strip])
+                            filters=[cleaned])
+    line1 = StringField("Address", validators=[DataRequired(), Length(max=200)], filters=[cleaned])
     line2 = StringField("Apartment, suite, etc. (optional)",
-                        validators=[Optional(), Length(max=200)], filters=[_strip])
-    city = StringField("City", validators=[DataRequired(), Length(max=120)], filters=[_strip])
+                        validators=[Optional(), Length(max=200)], filters=[cleaned])
+    city = StringField("City", validators=[DataRequired(), Length(max=120)], filters=[cleaned])
     region = StringField("State / region (optional)", validators=[Optional(), Length(max=120)],
-                         filters=[_strip])
+                         filters=[cleaned])
     postal_code = StringField("Postal code", validators=[DataRequired(), Length(max=20)],
-                              filters=[_strip])
+                              filters=[cleaned])
     country = SelectField("Country", validators=[DataRequired()],
                           choices=[SelectChoice("", "Choose a country…")]
                           + [SelectChoice(code, name) for code, name in COUNTRIES])
     phone = StringField("Phone (optional)", validators=[Optional(), Length(max=40)],
-                        filters=[_strip])
+                        filters=[cleaned])
     make_default = BooleanField("Use as my default address")
 
     def address_dict(self) -> dict:

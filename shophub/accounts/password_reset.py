@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from shophub.accounts import users
+from shophub.core.time import as_utc
 from shophub.extensions import db
 from shophub.models import PasswordResetToken, User
 from shophub.platform import jobs
@@ -47,11 +48,6 @@ def request_reset(email: str, link_for, valid_minutes: int) -> None:
     db.session.commit()
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def usable_token(token: str) -> PasswordResetToken:
     """The stored token for this link, or ResetTokenError when unknown, used or expired."""
     reset = db.session.scalar(
@@ -61,7 +57,7 @@ def usable_token(token: str) -> PasswordResetToken:
         raise ResetTokenError("This reset link is not valid. Ask for a new one.")
     if reset.used_at is not None:
         raise ResetTokenError("This reset link has already been used. Ask for a new one.")
-    if _as_utc(reset.expires_at) <= datetime.now(UTC):
+    if as_utc(reset.expires_at) <= datetime.now(UTC):
         raise ResetTokenError("This reset link has expired. Ask for a new one.")
     return reset
 

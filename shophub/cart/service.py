@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from shophub.catalog.queries import first_image_of_product
-from shophub.core.numbers import MAX_ROW_ID
+from shophub.core.numbers import parse_row_id
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Product, ProductImage, Variant
 
@@ -120,7 +120,7 @@ def parse_quantity(raw, allow_zero: bool) -> int:
     """A quantity typed by a shopper, or CartError saying what is wrong with it."""
     text = str(raw if raw is not None else "").strip()
     lowest = 0 if allow_zero else 1
-    if not text.isdigit() or not text.isascii():
+    if not text.isascii() or not text.isdigit():
         if text.startswith("-") and text[1:].isdigit():
             raise CartError("The quantity cannot be negative.")
         raise CartError(f"Enter the quantity as a whole number from {lowest} to "
@@ -134,9 +134,10 @@ def parse_quantity(raw, allow_zero: bool) -> int:
 def parse_id(raw) -> int:
     """A row id from a form or URL, or CartError."""
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or not text.isascii() or len(text) > 12 or int(text) > MAX_ROW_ID:
+    row_id = parse_row_id(text)
+    if row_id is None:
         raise CartError("That product option does not exist.")
-    return int(text)
+    return row_id
 
 
 def _owner_condition(user_id: int | None, token: str | None):

@@ -1,12 +1,13 @@
 """Reading the catalog's query string into validated filters, with messages for bad input."""
 
-import unicodedata
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
 from shophub.core.money import AmountError, format_amount, parse_amount
+from shophub.core.numbers import parse_whole
+from shophub.core.text import clean_text, single_line
 
 SORTS = {
     "newest": "Newest",
@@ -87,12 +88,6 @@ class CatalogFilters:
         return urlencode(self.query_args(**changes), doseq=True)
 
 
-def clean_text(raw: str | None, limit: int) -> str:
-    """Drop control characters (NUL included, which PostgreSQL refuses), trim and cut to size."""
-    text = "".join(ch for ch in (raw or "") if unicodedata.category(ch)[0] != "C")
-    return text.strip()[:limit]
-
-
 def _option_values(args: MultiDict, name: str) -> tuple[str, ...]:
     values = []
     for raw in args.getlist(name):
@@ -117,8 +112,9 @@ def _positive_int(raw: str | None, label: str, notices: list) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
-    if text.isdigit() and 0 < int(text) <= MAX_PAGE:
-        return int(text)
+    number = parse_whole(text, low=1, high=MAX_PAGE)
+    if number is not None:
+        return number
     notices.append(f"{label} “{text[:20]}” is not valid; showing the first page.")
     return None
 
@@ -128,7 +124,7 @@ def parse_catalog_filters(
 ) -> CatalogFilters:
     """Read the catalog query string; bad values are dropped or corrected with a notice."""
     notices: list[str] = []
-    q = " ".join(clean_text(args.get("q"), 1000).split())[:MAX_QUERY_LENGTH]
+    q = single_line(args.get("q"), MAX_QUERY_LENGTH)
     category = clean_text(args.get("category"), 140) or None
 
     min_price = _price(args, "min_price", "Minimum price", currency, notices)
@@ -145,7 +141,7 @@ def parse_catalog_filters(
     per_page = default_page_size
     raw_per_page = args.get("per_page")
     if raw_per_page:
-        if raw_per_page.isdigit() and int(raw_per_page) in page_sizes:
+        if parse_whole(raw_per_page) in page_sizes:
             per_page = int(raw_per_page)
         else:
             notices.append(f"Page size must be one of {', '.join(map(str, page_sizes))}.")

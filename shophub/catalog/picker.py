@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shophub.core.numbers import parse_row_id
 from shophub.models import Variant
 
 LOW_STOCK = 5
@@ -37,7 +38,7 @@ class Picker:
 
 
 def _parse_id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+    return parse_row_id(raw)
 
 
 def choose_variant(

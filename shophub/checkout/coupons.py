@@ -4,13 +4,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select, update
 
-from shophub.core.pricing import (
+from shophub.core.coupons import (
     CouponRules,
     CouponTerms,
     coupon_problem,
     normalise_code,
     terms_of,
 )
+from shophub.core.time import as_utc
 from shophub.extensions import db
 from shophub.models import Coupon, CouponRedemption
 
@@ -30,10 +31,7 @@ def rules_of(coupon: Coupon) -> CouponRules:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
+    return None if moment is None else as_utc(moment)
 
 
 def customer_uses(coupon_id: int, email: str, user_id: int | None) -> int:

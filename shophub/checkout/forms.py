@@ -4,14 +4,15 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from shophub.accounts.forms import AddressForm, _email_field, _strip
+from shophub.accounts.forms import AddressForm
 from shophub.accounts.users import AccountError, normalise_email
+from shophub.web.forms import cleaned, email_field
 
 
 class ContactForm(AddressForm):
     """Step 1: where to send the order and where to write about it."""
 
-    email = _email_field("Email for the receipt")
+    email = email_field("Email for the receipt")
 
     def validate_email(self, field) -> None:
         """The receipt and order mails need an address that can take mail."""
@@ -27,22 +28,22 @@ class ShippingForm(FlaskForm):
     shipping_method = RadioField("Shipping method", coerce=str,
                                  validators=[DataRequired(message="Choose a shipping method.")])
     coupon_code = StringField("Discount code", validators=[Optional(), Length(max=40)],
-                              filters=[_strip])
+                              filters=[cleaned])
 
 
 class CouponForm(FlaskForm):
     """Apply or remove a discount code."""
 
     coupon_code = StringField("Discount code", validators=[Optional(), Length(max=40)],
-                              filters=[_strip])
+                              filters=[cleaned])
 
 
 class DemoCardForm(FlaskForm):
     """The demo provider's card form: only its test card numbers do anything."""
 
     card_number = StringField("Card number", validators=[DataRequired(), Length(max=30)],
-                              filters=[_strip])
+                              filters=[cleaned])
     expiry = StringField("Expiry (MM / YY)", validators=[DataRequired(), Length(max=7)],
-                         filters=[_strip])
+                         filters=[cleaned])
     cvc = StringField("CVC", validators=[DataRequired(), Length(min=3, max=4)],
-                      filters=[_strip])
+                      filters=[cleaned])

@@ -8,11 +8,11 @@ from sqlalchemy import delete
 
 from shophub.cart.service import CartLine, CartView, describe
 from shophub.checkout import coupons, shipping
-from shophub.core.pricing import PriceLine, Quote, quote
+from shophub.core.pricing import PriceLine, Quote, quote, shipping_price
 from shophub.extensions import db
 from shophub.models import Coupon, Order, OrderItem, ShippingMethod
 from shophub.orders import inventory
-from shophub.orders.service import _locked, now, stock_lines
+from shophub.orders.service import locked, now, stock_lines
 from shophub.platform import store_settings
 
 # Draft address keys (as the address form names them) and the order columns they fill.
@@ -62,10 +62,12 @@ class Pricing:
     coupon: Coupon | None
     coupon_error: str | None = None
     tax_rate_bp: int = 0
+    # What each offered shipping method costs with this cart and coupon, by method id.
+    shipping_prices: dict[int, int] = field(default_factory=dict)
 
 
 def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pricing:
-    """Price the buyable part of a cart with the draft's shipping method and coupon."""
+    """Price the buyable part of a cart with the draft's method and coupon, and every method."""
     currency = store_settings.currency()
     lines = [line for line in view.lines if line.counted_quantity]
     price_lines = [PriceLine(line.variant_id, line.unit_price_cents, line.counted_quantity)
@@ -84,8 +86,11 @@ def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pri
     result = quote(price_lines, coupon=terms,
                    shipping=shipping.terms_of(method) if method else None,
                    tax_rate_bp=tax_rate_bp)
+    goods = result.subtotal_cents - result.discount_cents
+    prices = {offered.id: shipping_price(shipping.terms_of(offered), goods, terms)
+              for offered in shipping.active_methods()}
     return Pricing(quote=result, lines=lines, method=method, coupon=coupon, coupon_error=error,
-                   tax_rate_bp=tax_rate_bp)
+                   tax_rate_bp=tax_rate_bp, shipping_prices=prices)
 
 
 def revisable(order: Order | None) -> bool:
@@ -201,7 +206,7 @@ def place(view: CartView, draft: CheckoutDraft, user_id: int | None, cart_id: in
 
 
 def _revise(order: Order, draft: CheckoutDraft, pricing: Pricing) -> Order:
-    order = _locked(order.id)
+    order = locked(order.id)
     if not (order.is_payable and order.stock_state == "reserved"):
         db.session.rollback()
         raise PlacementError("This order can no longer be changed.", step="payment")

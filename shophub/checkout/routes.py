@@ -21,7 +21,7 @@ from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, Shippi
 from shophub.checkout.placement import PlacementError, place, price_cart
 from shophub.extensions import db
 from shophub.orders import service as orders
-from shophub.payments import PaymentError, provider, uses_stripe
+from shophub.payments import PaymentError, demo_provider, provider, uses_stripe
 from shophub.payments import flow as payment_flow
 from shophub.web.htmx import render_page_or_block, wants_fragment
 
@@ -278,7 +278,7 @@ def demo_pay():
     error = None
     if form.validate():
         try:
-            intent = provider().confirm(order.payment_intent_id, form.card_number.data)
+            intent = demo_provider().confirm(order.payment_intent_id, form.card_number.data)
             db.session.commit()
         except PaymentError as problem:
             db.session.rollback()
@@ -300,7 +300,7 @@ def demo_authenticate():
     if order is None or uses_stripe() or not order.payment_intent_id:
         return redirect(url_for("checkout.payment"), code=303)
     if request.method == "POST":
-        intent = provider().authenticate(order.payment_intent_id,
+        intent = demo_provider().authenticate(order.payment_intent_id,
                                          approve=request.form.get("action") == "approve")
         db.session.commit()
         return redirect(url_for("checkout.complete", payment_intent=intent.id), code=303)

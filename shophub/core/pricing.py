@@ -1,22 +1,14 @@
-"""Pure order pricing in integer minor units: discounts, shipping, tax and coupon checks."""
+"""Pure order pricing in integer minor units: discounts, shipping and tax."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from shophub.core.money import format_money
-
-COUPON_KINDS = ("percent", "fixed", "free_shipping")
+from shophub.core.coupons import COUPON_KINDS, CouponTerms
 
 # Basis points in one whole: 10000 bp = 100%.
 BASIS_POINTS = 10000
-
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
 
 
 @dataclass(frozen=True)
@@ -26,15 +18,6 @@ class PriceLine:
     key: int
     unit_price_cents: int
     quantity: int
-
-
-@dataclass(frozen=True)
-class CouponTerms:
-    """A coupon already judged usable: what it takes off the order."""
-
-    code: str
-    kind: str
-    value: int
 
 
 @dataclass(frozen=True)
@@ -71,21 +54,6 @@ class Quote:
     total_cents: int
     coupon_code: str | None
     free_shipping: bool
-
-
-@dataclass(frozen=True)
-class CouponRules:
-    """A coupon as stored: its terms and the conditions under which it may be used."""
-
-    code: str
-    kind: str
-    value: int
-    active: bool
-    min_subtotal_cents: int = 0
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    usage_limit: int | None = None
-    per_customer_limit: int | None = None
 
 
 def _require_int(value: object, what: str) -> int:
@@ -167,6 +135,22 @@ def _order_discount(subtotal: int, coupon: CouponTerms | None) -> int:
     return min(coupon.value, subtotal)
 
 
+def shipping_price(
+    shipping: ShippingTerms, goods_cents: int, coupon: CouponTerms | None = None
+) -> int:
+    """What a method costs for goods worth `goods_cents` after discounts, with this coupon."""
+    _check_shipping(shipping)
+    if _require_int(goods_cents, "goods_cents") < 0:
+        raise ValueError(f"negative goods total {goods_cents}")
+    if coupon is not None:
+        _check_coupon(coupon)
+    if coupon is not None and coupon.kind == "free_shipping":
+        return 0
+    if shipping.free_over_cents is not None and goods_cents >= shipping.free_over_cents:
+        return 0
+    return shipping.price_cents
+
+
 def quote(
     lines: Iterable[PriceLine],
     coupon: CouponTerms | None = None,
@@ -191,16 +175,12 @@ def quote(
     line_discounts = _allocate(discount, line_subtotals)
     goods = subtotal - discount
 
-    free_shipping = False
-    shipping_cents = 0
-    if lines and shipping is not None and shipping.price_cents > 0:
-        threshold = shipping.free_over_cents
-        if (coupon is not None and coupon.kind == "free_shipping") or (
-            threshold is not None and goods >= threshold
-        ):
-            free_shipping = True
-        else:
-            shipping_cents = shipping.price_cents
+    # An order with no lines ships nothing. `free_shipping` means a method that has a price
+    # was waived (by a coupon or its threshold), not that the method costs nothing anyway.
+    shipping_cents, free_shipping = 0, False
+    if lines and shipping is not None:
+        shipping_cents = shipping_price(shipping, goods, coupon)
+        free_shipping = shipping.price_cents > 0 and shipping_cents == 0
 
     # ROUNDING: tax is charged on goods after discount (never on shipping) at the order level,
     # goods * bp / 10000 rounded half up once; the lines then share that exact amount by
@@ -233,48 +213,3 @@ def quote(
         coupon_code=coupon.code if coupon is not None else None,
         free_shipping=free_shipping,
     )
-
-
-def normalise_code(text: str | None) -> str:
-    """Return a coupon code as stored: no whitespace anywhere, upper-case."""
-    return "".join((text or "").split()).upper()
-
-
-def terms_of(rules: CouponRules) -> CouponTerms:
-    """Return the pricing terms of a stored coupon."""
-    return CouponTerms(code=rules.code, kind=rules.kind, value=rules.value)
-
-
-def _format_date(moment: datetime) -> str:
-    # English month names spelled out here so the text does not depend on the process locale.
-    day = moment.astimezone(UTC)
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def coupon_problem(
-    rules: CouponRules,
-    *,
-    subtotal_cents: int,
-    now: datetime,
-    times_used: int,
-    customer_uses: int,
-    currency: str,
-) -> str | None:
-    """Return why a shopper cannot use a coupon now, or None when it is usable."""
-    code = f"“{rules.code}”"
-    if not rules.active:
-        return f"The code {code} is not active."
-    if rules.starts_at is not None and now < rules.starts_at:
-        return f"The code {code} is not valid until {_format_date(rules.starts_at)}."
-    if rules.ends_at is not None and now >= rules.ends_at:
-        return f"The code {code} expired on {_format_date(rules.ends_at)}."
-    if rules.usage_limit is not None and times_used >= rules.usage_limit:
-        return f"The code {code} has been used up."
-    if rules.per_customer_limit is not None and customer_uses >= rules.per_customer_limit:
-        if rules.per_customer_limit > 1:
-            return f"You have already used the code {code} the maximum number of times."
-        return f"You have already used the code {code}."
-    if subtotal_cents < rules.min_subtotal_cents:
-        minimum = format_money(rules.min_subtotal_cents, currency)
-        return f"The code {code} needs a subtotal of at least {minimum}."
-    return None

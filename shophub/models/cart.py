@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shophub.core.time import utcnow
 from shophub.extensions import db
-from shophub.models.catalog import Variant, utcnow
+from shophub.models.catalog import Variant
 
 
 class Cart(db.Model):

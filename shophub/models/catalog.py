@@ -1,16 +1,12 @@
 """Catalog aggregate: categories, products with their variants and images, home banners."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shophub.core.time import utcnow
 from shophub.extensions import db
-
-
-def utcnow() -> datetime:
-    """Current time in UTC, timezone-aware."""
-    return datetime.now(UTC)
 
 
 class Category(db.Model):

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shophub.core.time import utcnow
 from shophub.extensions import db
-from shophub.models.catalog import utcnow
 
 
 class SentMail(db.Model):

@@ -13,8 +13,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shophub.core.time import utcnow
 from shophub.extensions import db
-from shophub.models.catalog import utcnow
 
 ORDER_STATUSES = ("pending", "paid", "partially_refunded", "shipped", "delivered",
                   "cancelled", "refunded")

@@ -5,10 +5,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shophub.core.coupons import COUPON_KINDS
+from shophub.core.time import utcnow
 from shophub.extensions import db
-from shophub.models.catalog import utcnow
-
-COUPON_KINDS = ("percent", "fixed", "free_shipping")
 
 
 class Coupon(db.Model):
@@ -16,7 +15,8 @@ class Coupon(db.Model):
 
     __tablename__ = "coupon"
     __table_args__ = (
-        CheckConstraint("kind IN ('percent', 'fixed', 'free_shipping')", name="kind_known"),
+        CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in COUPON_KINDS)})",
+                        name="kind_known"),
         CheckConstraint("value >= 0", name="value_not_negative"),
         CheckConstraint("kind <> 'percent' OR value BETWEEN 1 AND 100", name="percent_range"),
         CheckConstraint("times_used >= 0", name="times_used_not_negative"),

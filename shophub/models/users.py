@@ -14,8 +14,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shophub.core.time import utcnow
 from shophub.extensions import db
-from shophub.models.catalog import Product, utcnow
+from shophub.models.catalog import Product
 
 ROLES = ("customer", "staff", "admin")
 

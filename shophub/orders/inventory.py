@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from shophub.extensions import db
 from shophub.models import Variant
@@ -32,7 +32,7 @@ def reserve(lines: Iterable[tuple[int, int]]) -> None:
     merged = _merged(lines)
     with db.session.begin_nested():
         for variant_id, quantity in merged:
-            result = db.session.execute(
+            result: CursorResult = db.session.execute(  # type: ignore[assignment]
                 update(Variant)
                 .where(Variant.id == variant_id, Variant.stock >= quantity)
                 .values(stock=Variant.stock - quantity)

@@ -1,23 +1,15 @@
 """GET /orders/<token> and its printable invoice."""
 
 from flask import Blueprint, abort, render_template
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from shophub.extensions import db
-from shophub.models import AuditEntry, Order
+from shophub.models import Order
+from shophub.orders.history import order_by_token
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 def _order_or_404(token: str) -> Order:
-    if len(token) > 64:
-        abort(404)
-    order = db.session.scalar(
-        select(Order).options(selectinload(Order.items), selectinload(Order.payments),
-                              selectinload(Order.refunds))
-        .where(Order.token == token)
-    )
+    order = order_by_token(token)
     if order is None:
         abort(404)
     return order
@@ -39,11 +31,3 @@ def invoice(token: str):
         abort(404)
     return render_template("orders/invoice.html", order=order), 200, {
         "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
-
-
-def timeline(order: Order) -> list[AuditEntry]:
-    """The order's audit entries, oldest first."""
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.entity_type == "order",
-                                 AuditEntry.entity_id == order.id).order_by(AuditEntry.id)
-    ))

@@ -7,31 +7,30 @@ Statuses only move forward: a late or repeated event finds the order past it and
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from shophub.checkout import coupons
 from shophub.core.money import format_money
+from shophub.core.numbers import parse_row_id
 from shophub.extensions import db
 from shophub.models import CartItem, Order, Payment, Refund
 from shophub.orders import inventory
 from shophub.orders.jobs import order_mail_job
+from shophub.orders.transitions import (
+    CANCELLABLE,
+    DELIVERABLE,
+    PAID,
+    PAID_NOT_REFUNDED,
+    SHIPPABLE,
+    UNPAID,
+    can_move,
+    may_cancel_paid,
+    ship_refusal,
+)
 from shophub.payments.base import IntentView, PaymentError
 from shophub.platform import audit, queue
 
 log = logging.getLogger(__name__)
-
-UNPAID = ("requires_payment", "processing", "failed")
-PAID = ("succeeded", "partially_refunded", "refunded")
-# Order statuses each status may move to; anything else is a step back and is refused.
-ORDER_TRANSITIONS = {
-    "pending": {"paid", "cancelled"},
-    "paid": {"shipped", "partially_refunded", "refunded", "cancelled"},
-    "partially_refunded": {"shipped", "refunded", "cancelled"},
-    "shipped": {"delivered", "refunded"},
-    "delivered": {"refunded"},
-    "cancelled": set(),
-    "refunded": set(),
-}
 
 # What mark_paid did.
 PAID_NOW = "paid"
@@ -46,18 +45,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def can_move(current: str, target: str) -> bool:
-    """Whether an order may go from `current` to `target`."""
-    return target in ORDER_TRANSITIONS.get(current, set())
-
-
-def _locked(order_id: int) -> Order | None:
+def locked(order_id: int) -> Order | None:
+    """The order, read again and locked for the rest of the transaction; None if it is gone."""
     # FOR UPDATE holds the row on PostgreSQL until commit; SQLite ignores it, and the
     # conditional UPDATEs below are what keep two writers apart there.
     return db.session.scalar(
         select(Order).where(Order.id == order_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+def locked_known(order_id: int) -> Order:
+    """An order this transaction has read already, locked; orders are never deleted."""
+    order = locked(order_id)
+    if order is None:
+        raise LookupError(f"order {order_id} is gone")
+    return order
 
 
 def find_by_intent(intent_id: str) -> Order | None:
@@ -76,9 +79,9 @@ def order_for_intent(intent: IntentView) -> Order | None:
     """The order an intent belongs to: by its stored id, or the order id in its metadata."""
     order = find_by_intent(intent.id)
     if order is None:
-        order_id = str(intent.metadata.get("order_id") or "")
-        if order_id.isdigit():
-            candidate = db.session.get(Order, int(order_id))
+        order_id = parse_row_id(intent.metadata.get("order_id"))
+        if order_id is not None:
+            candidate = db.session.get(Order, order_id)
             # Both id and number must match: an intent of another shop on the same account
             # (or a test server) must not pay one of ours.
             if (candidate is not None and candidate.payment_intent_id in (None, intent.id)
@@ -109,14 +112,14 @@ def _claim(order_id: int, payment_from: tuple[str, ...], status_from: tuple[str,
     conditions = [Order.id == order_id, Order.payment_status.in_(payment_from)]
     if status_from is not None:
         conditions.append(Order.status.in_(status_from))
-    result = db.session.execute(
+    result: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(Order).where(*conditions).values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         return None
-    return _locked(order_id)
+    return locked(order_id)
 
 
 def _clear_cart_lines(order: Order) -> None:
@@ -140,7 +143,7 @@ def mark_paid(order_id: int, intent: IntentView, source: str) -> str:
     """
     if intent.status != "succeeded":
         raise ValueError(f"intent {intent.id} has not succeeded ({intent.status})")
-    order = _locked(order_id)
+    order = locked(order_id)
     if order is None:
         db.session.rollback()
         return NOT_FOUND
@@ -234,13 +237,13 @@ def mark_failed(order_id: int, message: str | None, source: str) -> bool:
 
 def cancel_unpaid(order_id: int, reason: str, source: str) -> bool:
     """Cancel a pending, unpaid order and give its stock back; returns whether it did."""
-    current = _locked(order_id)
+    current = locked(order_id)
     if current is None:
         db.session.rollback()
         return False
     before = snapshot(current)
-    order = _claim(order_id, ("requires_payment", "failed", "processing"), ("pending",),
-                   status="cancelled", cancelled_at=now(), cancel_reason=reason)
+    order = _claim(order_id, UNPAID, ("pending",), status="cancelled", cancelled_at=now(),
+                   cancel_reason=reason)
     if order is None:
         return False
     if order.stock_state == "reserved":
@@ -288,7 +291,7 @@ def record_provider_refunds(intent_id: str, refunds: list[tuple[str, int]],
     order = find_by_intent(intent_id)
     if order is None:
         return 0
-    order = _locked(order.id)
+    order = locked_known(order.id)
     before = snapshot(order)
     added = 0
     for refund_id, amount in refunds:
@@ -313,7 +316,7 @@ def record_dispute(intent_id: str, dispute_status: str, reason: str, source: str
     order = find_by_intent(intent_id)
     if order is None:
         return False
-    order = _locked(order.id)
+    order = locked_known(order.id)
     closed = dispute_status in ("won", "lost", "warning_closed")
     if order.dispute_status in ("won", "lost", "warning_closed") and not closed:
         db.session.rollback()  # a late "created" after the dispute closed changes nothing
@@ -331,8 +334,9 @@ def refund(order_id: int, amount: int, reason: str, source: str = "admin") -> Re
     """Refund part or all of a paid order through its provider and record it at once."""
     from shophub.payments import provider
 
-    order = _locked(order_id)
-    if order is None or order.payment_status not in ("succeeded", "partially_refunded"):
+    order = locked(order_id)
+    if (order is None or order.payment_status not in PAID_NOT_REFUNDED
+            or order.payment_intent_id is None):
         db.session.rollback()
         raise PaymentError("Only a paid order can be refunded.")
     if amount <= 0 or amount > order.refundable_cents:
@@ -354,16 +358,12 @@ def refund(order_id: int, amount: int, reason: str, source: str = "admin") -> Re
 
 # --- fulfilment and cancellation by the shop's staff --------------------------------------------
 
-SHIPPABLE = ("paid", "partially_refunded")
-PAID_NOT_REFUNDED = ("succeeded", "partially_refunded")
-
-
 class TransitionRefused(ValueError):
     """A change the order's status does not allow; the message says why, fit for staff."""
 
 
 def _open_for_change(order_id: int) -> Order:
-    order = _locked(order_id)
+    order = locked(order_id)
     if order is None:
         db.session.rollback()
         raise TransitionRefused("There is no such order.")
@@ -375,26 +375,16 @@ def _refuse(message: str) -> None:
     raise TransitionRefused(message)
 
 
-def hold_reason(order: Order) -> str:
-    """Why fulfilment of an on-hold order waits, in a few words."""
-    if order.dispute_status not in (None, "won"):
-        return f"the payment is disputed ({order.dispute_status.replace('_', ' ')})"
-    return order.review_reason or "it needs a review"
-
-
 def ship(order_id: int, carrier: str, tracking_number: str, source: str | None = None) -> Order:
     """Mark a paid order shipped with its carrier and tracking number; the buyer gets a mail."""
     order = _open_for_change(order_id)
-    if order.status not in SHIPPABLE or order.payment_status not in PAID_NOT_REFUNDED:
-        _refuse(f"Order {order.number} is {order.status.replace('_', ' ')}: only a paid order "
-                "that has not shipped yet can be marked shipped.")
-    if order.on_hold:
-        _refuse(f"Order {order.number} is on hold because {hold_reason(order)}. "
-                "Resolve that before shipping it.")
+    refusal = ship_refusal(order)
+    if refusal:
+        _refuse(refusal)
     before = {**snapshot(order), "carrier": order.carrier,
               "tracking_number": order.tracking_number}
     # The conditions repeat in the UPDATE, so a dispute or refund that lands meanwhile wins.
-    result = db.session.execute(
+    result: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(Order)
         .where(Order.id == order_id, Order.status.in_(SHIPPABLE),
                Order.payment_status.in_(PAID_NOT_REFUNDED), Order.review_reason.is_(None),
@@ -405,7 +395,7 @@ def ship(order_id: int, carrier: str, tracking_number: str, source: str | None =
     )
     if result.rowcount != 1:
         _refuse("The order changed meanwhile; reload it and try again.")
-    order = _locked(order_id)
+    order = locked_known(order_id)
     audit.record("order.shipped", "order", order.id,
                  f"Shipped with {carrier}, tracking number {tracking_number}", before=before,
                  after={**snapshot(order), "carrier": carrier,
@@ -419,11 +409,11 @@ def ship(order_id: int, carrier: str, tracking_number: str, source: str | None =
 def deliver(order_id: int, source: str | None = None) -> Order:
     """Mark a shipped order delivered."""
     current = _open_for_change(order_id)
-    if current.status != "shipped":
+    if current.status not in DELIVERABLE:
         _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a shipped "
                 "order can be marked delivered.")
     before = snapshot(current)
-    order = _claim(order_id, PAID, ("shipped",), status="delivered", delivered_at=now())
+    order = _claim(order_id, PAID, DELIVERABLE, status="delivered", delivered_at=now())
     if order is None:
         raise TransitionRefused("The order changed meanwhile; reload it and try again.")
     audit.record("order.delivered", "order", order.id, "Delivered", before=before,
@@ -437,12 +427,11 @@ def cancel_paid(order_id: int, reason: str, source: str | None = None) -> Order:
     # The cancellation, the stock and the refund commit together: a refund the provider refuses
     # (PaymentError) leaves the order as it was.
     current = _open_for_change(order_id)
-    if (current.status not in ("pending", *SHIPPABLE) or current.shipped_at is not None
-            or current.payment_status not in PAID_NOT_REFUNDED):
+    if not may_cancel_paid(current):
         _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a paid "
                 "order that has not shipped can be cancelled with a refund.")
     before = snapshot(current)
-    order = _claim(order_id, PAID_NOT_REFUNDED, ("pending", *SHIPPABLE), status="cancelled",
+    order = _claim(order_id, PAID_NOT_REFUNDED, CANCELLABLE, status="cancelled",
                    cancelled_at=now(), cancel_reason=reason)
     if order is None:
         raise TransitionRefused("The order changed meanwhile; reload it and try again.")

@@ -1,5 +1,7 @@
 """Payment providers: Stripe when keys are configured, the offline demo provider otherwise."""
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
 
 from shophub.payments.base import (
@@ -8,7 +10,11 @@ from shophub.payments.base import (
     WebhookError,
 )
 
-__all__ = ["PaymentError", "PaymentProvider", "WebhookError", "provider", "uses_stripe"]
+if TYPE_CHECKING:
+    from shophub.payments.demo import DemoProvider
+
+__all__ = ["PaymentError", "PaymentProvider", "WebhookError", "demo_provider", "provider",
+           "uses_stripe"]
 
 
 def uses_stripe() -> bool:
@@ -22,6 +28,7 @@ def provider() -> PaymentProvider:
     if cached is not None:
         return cached
     config = current_app.config
+    built: PaymentProvider
     if uses_stripe():
         from shophub.payments.stripe import StripeProvider
 
@@ -32,4 +39,14 @@ def provider() -> PaymentProvider:
 
         built = DemoProvider()
     current_app.extensions["shophub_payment_provider"] = built
+    return built
+
+
+def demo_provider() -> "DemoProvider":
+    """The demo provider, for its test-card steps (confirm, authenticate); only without Stripe."""
+    from shophub.payments.demo import DemoProvider
+
+    built = provider()
+    if not isinstance(built, DemoProvider):
+        raise PaymentError("This store takes real payments; there is no demo card step.")
     return built

@@ -79,23 +79,25 @@ class PaymentProvider(Protocol):
         """Verify a webhook's signature and return its event, or raise WebhookError."""
 
 
-def _charge_id(value) -> str | None:
-    if isinstance(value, dict):
-        return value.get("id")
-    return value or None
+def _latest_charge_id(data: dict) -> str | None:
+    charge = data.get("latest_charge")
+    if isinstance(charge, dict):
+        return charge.get("id")
+    if charge:
+        return charge
+    # API versions before 2022-11-15 only list the charges (localstripe sends both).
+    charges = (data.get("charges") or {}).get("data") or []
+    return charges[0].get("id") if charges else None
 
 
 def intent_from_dict(data: dict) -> IntentView:
-    """An IntentView from a PaymentIntent as plain JSON (a webhook's data.object)."""
+    """An IntentView from a PaymentIntent as plain JSON: an API answer or a webhook's object."""
     error = data.get("last_payment_error") or {}
-    charge = _charge_id(data.get("latest_charge"))
-    if charge is None:
-        charges = (data.get("charges") or {}).get("data") or []
-        charge = charges[0].get("id") if charges else None
     return IntentView(
+        # localstripe echoes an updated amount back as the string it was sent.
         id=data["id"], status=data.get("status", ""), amount=int(data.get("amount") or 0),
         currency=str(data.get("currency") or "").upper(),
-        client_secret=data.get("client_secret"), latest_charge=charge,
+        client_secret=data.get("client_secret"), latest_charge=_latest_charge_id(data),
         failure_message=error.get("message") if isinstance(error, dict) else None,
         metadata=dict(data.get("metadata") or {}), created=int(data.get("created") or 0),
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from shophub.extensions import db
 from shophub.models import Order
 from shophub.orders import service as orders
+from shophub.orders.transitions import UNPAID
 from shophub.payments import provider
 from shophub.payments.base import (
     CANCELED,
@@ -50,9 +51,9 @@ def ensure_intent(order: Order) -> IntentView:
     )
     intent = payments.create_intent(
         amount=order.total_cents, currency=order.currency, order_id=order.id,
-        order_number=order.number, idempotency_key=idempotency_key(order, attempt),
+        order_number=str(order.number), idempotency_key=idempotency_key(order, attempt),
     )
-    order = orders._locked(order.id)
+    order = orders.locked_known(order.id)
     if order.payment_intent_id is None:
         order.payment_intent_id = intent.id
         order.payment_provider = payments.name
@@ -148,7 +149,7 @@ def reconcile_pending_orders(limit: int = 200) -> int:
     age = timedelta(minutes=current_app.config.get("RECONCILE_AFTER_MINUTES", 5))
     candidates = db.session.scalars(
         select(Order).where(Order.payment_intent_id.is_not(None),
-                            Order.payment_status.in_(orders.UNPAID),
+                            Order.payment_status.in_(UNPAID),
                             Order.status == "pending",
                             Order.intent_created_at < orders.now() - age,
                             Order.placed_at > orders.now() - timedelta(days=7))

@@ -12,6 +12,7 @@ from shophub.payments.base import (
     RefundView,
     WebhookError,
     WebhookEvent,
+    intent_from_dict,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,32 +44,8 @@ def _safe_message(error: stripe.StripeError) -> str:
     return GENERIC_MESSAGE
 
 
-def _charge_id(data: dict[str, Any]) -> str | None:
-    charge = data.get("latest_charge")
-    if isinstance(charge, dict):
-        return charge.get("id")
-    if charge:
-        return charge
-    # API versions before 2022-11-15 only list the charges (localstripe sends both).
-    charges = (data.get("charges") or {}).get("data") or []
-    return charges[0].get("id") if charges else None
-
-
 def _intent_view(intent: stripe.PaymentIntent) -> IntentView:
-    data = intent.to_dict()
-    error = data.get("last_payment_error") or {}
-    return IntentView(
-        id=data["id"],
-        status=data["status"],
-        # localstripe echoes an updated amount back as the string it was sent.
-        amount=int(data["amount"]),
-        currency=str(data["currency"]).upper(),
-        client_secret=data.get("client_secret"),
-        latest_charge=_charge_id(data),
-        failure_message=error.get("message"),
-        metadata=dict(data.get("metadata") or {}),
-        created=int(data.get("created") or 0),
-    )
+    return intent_from_dict(intent.to_dict())
 
 
 def _refund_view(refund: stripe.Refund) -> RefundView:

@@ -12,6 +12,7 @@ import functools
 import importlib
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
@@ -29,6 +30,7 @@ PENDING_KEY = "shophub.pending_jobs"
 DISPATCH_AFTER_SECONDS = 60
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
+_app_factory: Callable[[], Flask] | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -36,8 +38,14 @@ def init_app(app: Flask) -> None:
     app.extensions["shophub_jobs"] = QUEUE_NAME
 
 
+def use_app_factory(factory: Callable[[], Flask]) -> None:
+    """How a worker builds its app for jobs that arrive without one (the package registers it)."""
+    global _app_factory
+    _app_factory = factory
+
+
 def set_worker_app(app: Flask | None) -> None:
-    """Use this app for jobs run outside an app context (tests); None means create_app()."""
+    """Use this app for jobs run outside an app context (tests); None means the factory's."""
     global _worker_app
     _worker_app = app
 
@@ -45,9 +53,9 @@ def set_worker_app(app: Flask | None) -> None:
 def _app_for_jobs() -> Flask:
     global _worker_app
     if _worker_app is None:
-        from shophub import create_app
-
-        _worker_app = create_app()
+        if _app_factory is None:
+            raise RuntimeError("No app factory: import shophub before running its jobs.")
+        _worker_app = _app_factory()
     return _worker_app
 
 

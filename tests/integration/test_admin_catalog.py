@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from shophub.admin.catalog import service as catalog_admin
+from shophub.admin.catalog import pictures
 from shophub.extensions import db
 from shophub.models import (
     AuditEntry,
@@ -436,7 +436,7 @@ def test_bad_uploads_are_refused(app, catalog, staff, payload, filename, alt, me
 
 
 def test_too_many_pixels_are_refused_before_decoding(app, catalog, staff, monkeypatch):
-    monkeypatch.setattr(catalog_admin, "MAX_IMAGE_PIXELS", 100 * 100)
+    monkeypatch.setattr(pictures, "MAX_IMAGE_PIXELS", 100 * 100)
     mug = variant_of(app, "CERAMIC-MUG-0")
     response = upload(staff, mug["product_id"], png_bytes((200, 200), "RGB"))
     assert response.status_code == 422 and "200 × 200 pixels" in response.get_data(as_text=True)

@@ -6,17 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shophub.core.coupons import CouponRules, CouponTerms, coupon_problem, normalise_code, terms_of
 from shophub.core.pricing import (
-    CouponRules,
-    CouponTerms,
     PriceLine,
     Quote,
     QuoteLine,
     ShippingTerms,
-    coupon_problem,
-    normalise_code,
     quote,
-    terms_of,
+    shipping_price,
 )
 
 STANDARD = ShippingTerms("Standard", 500)
@@ -363,6 +360,49 @@ def test_percent_100_makes_goods_free(lines, shipping, tax_bp):
     assert result.tax_cents == 0
     assert result.total_cents == result.shipping_cents
     assert all(line.total_cents == 0 for line in result.lines)
+
+
+# --- shipping prices ---
+
+EXPRESS = ShippingTerms("Express", 1500)
+
+
+def test_a_method_costs_its_price_below_its_threshold():
+    assert shipping_price(FREE_OVER_50, 4999) == 500
+    assert shipping_price(STANDARD, 10**6) == 500
+    assert shipping_price(FREE_OVER_50, 4999, percent(10)) == 500
+
+
+def test_a_method_is_free_from_its_threshold_on():
+    assert shipping_price(FREE_OVER_50, 5000) == 0
+    assert shipping_price(ShippingTerms("Pickup", 0), 0) == 0
+
+
+def test_a_free_shipping_coupon_makes_every_method_free():
+    for method in (STANDARD, FREE_OVER_50, EXPRESS):
+        assert shipping_price(method, 100, FREE_SHIP) == 0
+
+
+@pytest.mark.parametrize(("shipping", "goods", "coupon"), [
+    (ShippingTerms("Bad", -1), 0, None),
+    (STANDARD, -1, None),
+    (STANDARD, 0, CouponTerms("X", "gift", 1)),
+])
+def test_shipping_price_rejects_invalid_input(shipping, goods, coupon):
+    with pytest.raises(ValueError):
+        shipping_price(shipping, goods, coupon)
+
+
+def test_shipping_price_rejects_floats():
+    with pytest.raises(TypeError):
+        shipping_price(STANDARD, 10.0)
+
+
+@given(lines_strategy, coupon_strategy, shipping_strategy.filter(bool), tax_strategy)
+def test_quote_charges_what_shipping_price_says(lines, coupon, shipping, tax_bp):
+    result = quote(lines, coupon, shipping, tax_bp)
+    goods = result.subtotal_cents - result.discount_cents
+    assert result.shipping_cents == shipping_price(shipping, goods, coupon)
 
 
 # --- coupons ---

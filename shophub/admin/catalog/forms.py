@@ -1,4 +1,4 @@
-"""Reading the catalog admin's forms into the drafts that shophub.catalog_admin checks and saves.
+"""Reading the catalog admin's forms into the drafts that its services check and save.
 
 The product form has repeated variant rows named `variants-<n>-<field>`; rows keep the order
 of their numbers. Nothing here decides what is valid: that is the service's job.
@@ -9,13 +9,9 @@ from collections.abc import Mapping
 
 from werkzeug.datastructures import MultiDict
 
-from shophub.admin.catalog.service import (
-    MAX_VARIANT_ROWS,
-    BannerDraft,
-    ProductDraft,
-    VariantDraft,
-    parse_row_id,
-)
+from shophub.admin.catalog.banners import BannerDraft
+from shophub.admin.catalog.products import MAX_VARIANT_ROWS, ProductDraft, VariantDraft
+from shophub.core.numbers import parse_row_id
 
 ROW_FIELD = re.compile(r"^variants-(\d{1,3})-(id|sku|size|colour|price|stock|stock_shown|remove)$")
 CHECKED = ("1", "y", "yes", "on", "true")

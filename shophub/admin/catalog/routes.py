@@ -1,11 +1,15 @@
-"""Admin products: the table (inline price and stock, bulk archive), the product form, pictures."""
+"""Admin catalog pages: the product table (inline price and stock, bulk archive), the product
+form and its pictures, categories and home banners."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from shophub.accounts.auth import safe_next_url
 from shophub.admin.blueprint import bp
+from shophub.admin.catalog import banners as banner_admin
+from shophub.admin.catalog import categories as category_admin
+from shophub.admin.catalog import common, pictures, product_table, variants
 from shophub.admin.catalog import forms as forms_catalog
-from shophub.admin.catalog import service as catalog_admin
+from shophub.admin.catalog import products as product_admin
 from shophub.platform import store_settings
 from shophub.web.flashes import flash_to
 from shophub.web.htmx import render_page_or_block, wants_fragment
@@ -22,13 +26,13 @@ def _see_other(url: str):
 @bp.get("/products")
 def products():
     """The product table: search, filters, sorting and pages."""
-    filters = catalog_admin.parse_product_filters(request.args)
-    result = catalog_admin.list_products(filters, store_settings.currency())
-    categories = [] if wants_fragment() else catalog_admin.category_choices()
+    filters = product_table.parse_product_filters(request.args)
+    result = product_table.list_products(filters, store_settings.currency())
+    categories = [] if wants_fragment() else category_admin.category_choices()
     return render_page_or_block(
         "admin/products.html", "product_table", result=result, listing=result.filters,
-        categories=categories, sort_columns=catalog_admin.SORT_COLUMNS,
-        archived_choices=catalog_admin.ARCHIVED_CHOICES,
+        categories=categories, sort_columns=product_table.SORT_COLUMNS,
+        archived_choices=product_table.ARCHIVED_CHOICES,
         list_url=url_for("admin.products", **result.filters.query_args()),
     )
 
@@ -39,25 +43,25 @@ def variant_update(variant_id: int):
     form = request.form
     back = _back()
     try:
-        line = catalog_admin.update_variant(variant_id, form.get("price"), form.get("stock"),
-                                            store_settings.currency(),
-                                            stock_shown=form.get("stock_shown"))
+        line = variants.update_variant(variant_id, form.get("price"), form.get("stock"),
+                                       store_settings.currency(),
+                                       stock_shown=form.get("stock_shown"))
         status = 200
-    except catalog_admin.NotFound:
+    except common.NotFound:
         abort(404)
-    except catalog_admin.Invalid as error:
+    except common.Invalid as error:
         if not wants_fragment():
             flash(f"Nothing saved: {error}", "error")
             return _see_other(back)
-        line = catalog_admin.variant_line(variant_id, store_settings.currency(), error=str(error),
-                                          invalid=tuple(error.errors),
-                                          price_text=form.get("price", ""),
-                                          stock_text=form.get("stock", ""))
+        line = variants.variant_line(variant_id, store_settings.currency(), error=str(error),
+                                     invalid=tuple(error.errors),
+                                     price_text=form.get("price", ""),
+                                     stock_text=form.get("stock", ""))
         status = 422
     if not wants_fragment():
         flash(f"{line.sku}: {line.saved}", "success")
         return _see_other(back)
-    summary = catalog_admin.product_summary(line.product_id) if status == 200 else None
+    summary = product_table.product_summary(line.product_id) if status == 200 else None
     blocks = ("variant_row", "product_row") if summary else "variant_row"
     response = render_page_or_block("admin/products.html", blocks, variant=line, row=summary,
                                     list_url=back, oob_product_row=True)
@@ -73,9 +77,9 @@ def products_bulk():
         flash("Choose whether to archive or unarchive the selected products.", "error")
         return _see_other(_back())
     try:
-        ids = catalog_admin.parse_ids(request.form.getlist("product_ids"))
-        changed = catalog_admin.set_archived(ids, action == "archive")
-    except catalog_admin.CatalogAdminError as error:
+        ids = product_admin.parse_ids(request.form.getlist("product_ids"))
+        changed = product_admin.set_archived(ids, action == "archive")
+    except common.CatalogAdminError as error:
         flash(str(error), "error")
     else:
         flash(f"{changed} product{'s' if changed != 1 else ''} {action}d.", "success")
@@ -84,8 +88,8 @@ def products_bulk():
 
 def _get_product(product_id: int):
     try:
-        return catalog_admin.get_product(product_id)
-    except catalog_admin.NotFound:
+        return common.get_product(product_id)
+    except common.NotFound:
         abort(404)
 
 
@@ -94,8 +98,8 @@ def _render_form(product, draft, status: int = 200, image_error: str = "", alt_t
               else url_for("admin.product_new"))
     response = render_page_or_block(
         "admin/product_form.html", "product_form", product=product, draft=draft, action=action,
-        categories=catalog_admin.category_choices(), image_error=image_error, alt_text=alt_text,
-        max_upload_mb=catalog_admin.MAX_UPLOAD_BYTES // 2**20,
+        categories=category_admin.category_choices(), image_error=image_error, alt_text=alt_text,
+        max_upload_mb=pictures.MAX_UPLOAD_BYTES // 2**20,
         row_errors=any(row.errors for row in draft.variants),
     )
     response.status_code = status
@@ -104,14 +108,14 @@ def _render_form(product, draft, status: int = 200, image_error: str = "", alt_t
 
 def _product_form(product):
     if request.method == "GET":
-        return _render_form(product, catalog_admin.draft_of(product, store_settings.currency()))
+        return _render_form(product, product_admin.draft_of(product, store_settings.currency()))
     draft = forms_catalog.product_draft(request.form)
     if forms_catalog.wants_new_row(request.form):
         draft.add_row()
         return _render_form(product, draft)
     try:
-        saved = catalog_admin.save_product(product, draft, store_settings.currency())
-    except catalog_admin.Invalid:
+        saved = product_admin.save_product(product, draft, store_settings.currency())
+    except common.Invalid:
         return _render_form(product, draft, status=422)
     flash(f"{saved.name} {'created' if product is None else 'saved'}.", "success")
     return _see_other(url_for("admin.product_edit", product_id=saved.id))
@@ -133,8 +137,8 @@ def product_edit(product_id: int):
 def product_delete(product_id: int):
     """Delete a product, or archive it when it has been ordered."""
     try:
-        outcome = catalog_admin.delete_product(product_id)
-    except catalog_admin.NotFound:
+        outcome = product_admin.delete_product(product_id)
+    except common.NotFound:
         abort(404)
     if outcome.deleted:
         flash(outcome.message, "success")
@@ -151,13 +155,12 @@ def _images_url(product_id: int) -> str:
 def product_image_add(product_id: int):
     """Upload a picture (checked by content, stored at the web sizes) with its alt text."""
     try:
-        catalog_admin.add_image(product_id, request.files.get("image"),
-                                request.form.get("alt_text"))
-    except catalog_admin.NotFound:
+        pictures.add_image(product_id, request.files.get("image"), request.form.get("alt_text"))
+    except common.NotFound:
         abort(404)
-    except catalog_admin.CatalogAdminError as error:
+    except common.CatalogAdminError as error:
         product = _get_product(product_id)
-        draft = catalog_admin.draft_of(product, store_settings.currency())
+        draft = product_admin.draft_of(product, store_settings.currency())
         return _render_form(product, draft, status=422, image_error=str(error),
                             alt_text=(request.form.get("alt_text") or "")[:255])
     flash_to("images", "Picture added.")
@@ -168,10 +171,10 @@ def product_image_add(product_id: int):
 def product_image_alt(product_id: int, image_id: int):
     """Change a picture's alt text."""
     try:
-        catalog_admin.update_image_alt(product_id, image_id, request.form.get("alt_text"))
-    except catalog_admin.NotFound:
+        pictures.update_image_alt(product_id, image_id, request.form.get("alt_text"))
+    except common.NotFound:
         abort(404)
-    except catalog_admin.CatalogAdminError as error:
+    except common.CatalogAdminError as error:
         flash_to("images", f"Alt text not saved: {error}", "error")
     else:
         flash_to("images", "Alt text saved.")
@@ -182,10 +185,10 @@ def product_image_alt(product_id: int, image_id: int):
 def product_image_move(product_id: int, image_id: int):
     """Move a picture up or down the product's list."""
     try:
-        catalog_admin.move_image(product_id, image_id, request.form.get("direction", ""))
-    except catalog_admin.NotFound:
+        pictures.move_image(product_id, image_id, request.form.get("direction", ""))
+    except common.NotFound:
         abort(404)
-    except catalog_admin.CatalogAdminError as error:
+    except common.CatalogAdminError as error:
         flash_to("images", str(error), "error")
     return _see_other(_images_url(product_id))
 
@@ -194,8 +197,105 @@ def product_image_move(product_id: int, image_id: int):
 def product_image_delete(product_id: int, image_id: int):
     """Remove a picture and its files."""
     try:
-        catalog_admin.delete_image(product_id, image_id)
-    except catalog_admin.NotFound:
+        pictures.delete_image(product_id, image_id)
+    except common.NotFound:
         abort(404)
     flash_to("images", "Picture removed.")
     return _see_other(_images_url(product_id))
+
+
+
+@bp.get("/categories")
+def categories():
+    """Every category with its product count."""
+    return render_template("admin/categories.html", categories=category_admin.list_categories())
+
+
+def _category_form(category):
+    if request.method == "GET":
+        return render_template("admin/category_form.html", category=category,
+                               values=forms_catalog.category_values_of(category), errors={})
+    values = forms_catalog.category_values(request.form)
+    try:
+        saved = category_admin.save_category(category, **values)
+    except common.Invalid as error:
+        return render_template("admin/category_form.html", category=category, values=values,
+                               errors=error.errors), 422
+    flash(f"Category {saved.name} {'created' if category is None else 'saved'}.", "success")
+    return _see_other(url_for("admin.categories"))
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+def category_new():
+    """Create a category."""
+    return _category_form(None)
+
+
+@bp.route("/categories/<id:category_id>", methods=["GET", "POST"])
+def category_edit(category_id: int):
+    """Edit a category."""
+    try:
+        category = category_admin.get_category(category_id)
+    except common.NotFound:
+        abort(404)
+    return _category_form(category)
+
+
+@bp.post("/categories/<id:category_id>/delete")
+def category_delete(category_id: int):
+    """Delete a category that holds no products."""
+    try:
+        flash(category_admin.delete_category(category_id), "success")
+    except common.NotFound:
+        abort(404)
+    except common.CatalogAdminError as error:
+        flash(str(error), "error")
+    return _see_other(url_for("admin.categories"))
+
+
+@bp.get("/banners")
+def banners():
+    """Every home banner, in the order the home page shows them."""
+    return render_template("admin/banners.html", banners=banner_admin.list_banners())
+
+
+def _banner_form(banner):
+    if request.method == "GET":
+        return render_template("admin/banner_form.html", banner=banner,
+                               draft=forms_catalog.banner_draft_of(banner), errors={},
+                               max_upload_mb=pictures.MAX_UPLOAD_BYTES // 2**20)
+    draft = forms_catalog.banner_draft(request.form)
+    try:
+        saved = banner_admin.save_banner(banner, draft, request.files.get("image"))
+    except common.Invalid as error:
+        return render_template("admin/banner_form.html", banner=banner, draft=draft,
+                               errors=error.errors,
+                               max_upload_mb=pictures.MAX_UPLOAD_BYTES // 2**20), 422
+    flash(f"Banner “{saved.title}” {'created' if banner is None else 'saved'}.", "success")
+    return _see_other(url_for("admin.banners"))
+
+
+@bp.route("/banners/new", methods=["GET", "POST"])
+def banner_new():
+    """Create a home banner."""
+    return _banner_form(None)
+
+
+@bp.route("/banners/<id:banner_id>", methods=["GET", "POST"])
+def banner_edit(banner_id: int):
+    """Edit a home banner."""
+    try:
+        banner = banner_admin.get_banner(banner_id)
+    except common.NotFound:
+        abort(404)
+    return _banner_form(banner)
+
+
+@bp.post("/banners/<id:banner_id>/delete")
+def banner_delete(banner_id: int):
+    """Delete a home banner and its picture."""
+    try:
+        flash(banner_admin.delete_banner(banner_id), "success")
+    except common.NotFound:
+        abort(404)
+    return _see_other(url_for("admin.banners"))

@@ -15,11 +15,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from shophub.core import paging
 from shophub.core.money import AmountError, format_amount, format_money, parse_amount
+from shophub.core.text import single_line
+from shophub.core.time import as_utc
 from shophub.extensions import db
 from shophub.models import AuditEntry, Order, OrderItem
 from shophub.models.orders import ORDER_STATUSES, PAYMENT_STATUSES
 from shophub.orders import service as orders
+from shophub.orders.transitions import (
+    PAID_NOT_REFUNDED,
+    StaffActions,
+    may_cancel_unpaid,
+    staff_actions,
+)
 from shophub.payments.base import PaymentError
 
 PAGE_SIZE = 25
@@ -173,34 +182,29 @@ def _ordering(filters: OrderFilters) -> list:
 
 def page_number(raw: str | None) -> int:
     """A page number from the query string; anything odd is page 1."""
-    text = (raw or "1").strip()
-    return int(text) if text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
+    return paging.page_number(raw)
 
 
-@dataclass
-class OrderPage:
+@dataclass(frozen=True, kw_only=True)
+class OrderPage(paging.Page):
     """One page of the list: (order, units) rows, how many match, and where the page is."""
 
     rows: list[tuple[Order, int]]
-    total: int
-    page: int
-    pages: int
 
 
 def list_orders(filters: OrderFilters, page: int = 1) -> OrderPage:
     """A page of matching orders with unit counts, in two statements; past the end is the last."""
     conditions = _conditions(filters)
     total = db.session.scalar(select(func.count(Order.id)).where(*conditions)) or 0
-    pages = max((total + filters.per_page - 1) // filters.per_page, 1)
-    page = min(max(page, 1), pages)
+    window = paging.page_at(page, total, filters.per_page)
     rows = []
     if total:
         result = db.session.execute(
             select(Order, _item_count()).where(*conditions).order_by(*_ordering(filters))
-            .offset((page - 1) * filters.per_page).limit(filters.per_page)
+            .offset(window.offset).limit(window.limit)
         )
         rows = [(order, count) for order, count in result]
-    return OrderPage(rows=rows, total=total, page=page, pages=pages)
+    return OrderPage.of(window, rows=rows)
 
 
 # --- the CSV export ------------------------------------------------------------------------------
@@ -219,8 +223,7 @@ def plain_amount(amount_minor: int, currency: str) -> str:
 def _iso(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.isoformat()
+    return as_utc(moment).isoformat()
 
 
 def csv_filename(today: date | None = None) -> str:
@@ -264,11 +267,7 @@ class OrderDetail:
 
     order: Order
     timeline: list[AuditEntry]
-    can_ship: bool
-    can_deliver: bool
-    can_cancel: bool
-    can_refund: bool
-    hold_reason: str | None
+    actions: StaffActions
 
     def money(self, cents: int) -> str:
         """An amount in the order's currency."""
@@ -294,18 +293,7 @@ def order_detail(order_id: int) -> OrderDetail:
                                  AuditEntry.entity_id == order.id)
         .order_by(AuditEntry.id)
     ))
-    paid = order.payment_status in orders.PAID_NOT_REFUNDED
-    not_shipped = order.shipped_at is None
-    return OrderDetail(
-        order=order, timeline=timeline,
-        can_ship=paid and order.status in orders.SHIPPABLE and not order.on_hold,
-        can_deliver=order.status == "shipped",
-        can_cancel=not_shipped and (
-            (order.status == "pending" and order.payment_status in orders.UNPAID)
-            or (paid and order.status in ("pending", *orders.SHIPPABLE))),
-        can_refund=paid and order.refundable_cents > 0,
-        hold_reason=orders.hold_reason(order) if order.on_hold else None,
-    )
+    return OrderDetail(order=order, timeline=timeline, actions=staff_actions(order))
 
 
 def _order(order_id: int) -> Order:
@@ -316,7 +304,7 @@ def _order(order_id: int) -> Order:
 
 
 def _text(value: str | None, label: str, limit: int, required: bool) -> str:
-    text = " ".join((value or "").split())
+    text = single_line(value, limit * 4)
     if required and not text:
         raise ActionRefused(f"Enter the {label}.")
     if len(text) > limit:
@@ -355,7 +343,7 @@ def cancel_order(order_id: int, reason: str | None) -> str:
     reason = _text(reason, "reason", MAX_REASON, required=False) or "Cancelled by the shop."
     if order.status == "cancelled":
         raise ActionRefused(f"Order {number} is cancelled already.")
-    if order.status == "pending" and order.payment_status in orders.UNPAID:
+    if may_cancel_unpaid(order):
         if not orders.cancel_unpaid(order.id, reason, None):
             raise ActionRefused("The order changed meanwhile; reload it and try again.")
         return f"Order {number} is cancelled and its stock is back."
@@ -374,7 +362,7 @@ def refund_order(order_id: int, amount_text: str | None, reason: str | None,
     """Refund part or all of what is left of a paid order; returns the message for staff."""
     order = _order(order_id)
     number, currency = order.number, order.currency
-    if order.payment_status not in orders.PAID_NOT_REFUNDED:
+    if order.payment_status not in PAID_NOT_REFUNDED:
         raise ActionRefused(f"Order {number} has no payment left to refund.")
     maximum = order.refundable_cents
     if full:

@@ -1,16 +1,21 @@
-"""Admin people pages: customers (list, detail, deactivate) and staff (invites, roles)."""
+"""Admin people pages: customers (list, detail, deactivate), staff (invites, roles), and the
+page where an invited person accepts."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from shophub.accounts import users
+from shophub.accounts import auth, users
+from shophub.accounts.limits import per_ip
 from shophub.admin.blueprint import admin_only, bp
 from shophub.admin.people import service as staff
-from shophub.admin.people.forms import InviteForm, RoleForm
+from shophub.admin.people.forms import AcceptInviteForm, InviteForm, RoleForm
 from shophub.extensions import db
 from shophub.models import User
 from shophub.web.htmx import render_page_or_block
+
+# Open to strangers, so apart from the admin blueprint and its staff-only check.
+invites_bp = Blueprint("invites", __name__, url_prefix="/invite")
 
 
 def _user_or_404(user_id: int) -> User:
@@ -145,3 +150,29 @@ def staff_role(user_id: int):
             home = "admin.dashboard" if user.role == "staff" else "shop.home"
             return redirect(url_for(home), code=303)
     return _back_to(user)
+
+
+
+@invites_bp.route("/<token>", methods=["GET", "POST"])
+@per_ip()
+def accept(token: str):
+    """Accept a staff invite: choose a password, get the invited role, be logged in."""
+    try:
+        invite = staff.usable_invite(token)
+    except staff.InviteError as error:
+        return render_template("account/accept_invite.html", reason=str(error)), error.status
+    form = AcceptInviteForm()
+    if form.validate_on_submit():
+        try:
+            user = staff.accept_invite(token, form.name.data or "", form.password.data)
+        except staff.InviteError as error:
+            return render_template("account/accept_invite.html", reason=str(error)), error.status
+        except users.AccountError as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            auth.start_session(user, remember=False)
+            flash(f"Welcome to the team! You are logged in as {user.role}.", "success")
+            return redirect(url_for("admin.dashboard"), code=303)
+    return render_template("account/accept_invite.html", form=form, invite=invite,
+                           role=staff.ROLE_LABELS[invite.role]), 422 if form.errors else 200

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 
 from shophub.accounts import users
-from shophub.catalog.filters import clean_text
+from shophub.core.numbers import parse_whole
+from shophub.core.paging import Page, page_at, page_number
+from shophub.core.text import single_line
+from shophub.core.time import as_utc
 from shophub.extensions import db
 from shophub.models import Address, Order, StaffInvite, User
 from shophub.models.users import ROLES, new_session_token
@@ -25,6 +28,7 @@ CUSTOMER_SORTS = {
     "spent": "Total spent",
 }
 PAGE_SIZES = (25, 50, 100)
+MAX_PAGE = 100_000  # a larger page number is page 1
 
 
 class StaffError(ValueError):
@@ -41,11 +45,6 @@ class InviteError(ValueError):
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _account_state(user: User) -> dict:
@@ -77,25 +76,18 @@ class CustomerQuery:
                 if key == "role" or value not in ("", None)}
 
 
-def _whole(text: str | None, default: int, maximum: int = 100_000) -> int:
-    text = (text or "").strip()
-    if text.isdigit() and len(text) <= 7 and 0 < int(text) <= maximum:
-        return int(text)
-    return default
-
-
 def customer_query(args) -> CustomerQuery:
     """Read the customer list's query string; anything unknown falls back to a default."""
     role = (args.get("role", "customer") or "").strip()
     sort = (args.get("sort") or "").strip()
-    per_page = _whole(args.get("per_page"), PAGE_SIZES[0])
+    per_page = parse_whole(args.get("per_page"))
     return CustomerQuery(
-        q=" ".join(clean_text(args.get("q"), 200).split())[:120],
+        q=single_line(args.get("q"), 120),
         active=args.get("active") if args.get("active") in ("yes", "no") else "",
         role=role if role in ROLES else "",
         sort=sort if sort in CUSTOMER_SORTS else "joined",
         direction="asc" if args.get("dir") == "asc" else "desc",
-        page=_whole(args.get("page"), 1),
+        page=page_number(args.get("page"), high=MAX_PAGE),
         per_page=per_page if per_page in PAGE_SIZES else PAGE_SIZES[0],
     )
 
@@ -109,14 +101,11 @@ class CustomerRow:
     spent_cents: int
 
 
-@dataclass(frozen=True)
-class CustomerPage:
+@dataclass(frozen=True, kw_only=True)
+class CustomerPage(Page):
     """One page of the customer list."""
 
     rows: list[CustomerRow]
-    total: int
-    page: int
-    pages: int
 
 
 def _spend_by_user():
@@ -143,8 +132,7 @@ def customer_page(query: CustomerQuery) -> CustomerPage:
     if query.role:
         conditions.append(User.role == query.role)
     total = db.session.scalar(select(func.count(User.id)).where(*conditions)) or 0
-    pages = max((total + query.per_page - 1) // query.per_page, 1)
-    page = min(query.page, pages)
+    window = page_at(query.page, total, query.per_page)
     column = {"name": func.lower(User.name), "email": User.email, "joined": User.created_at,
               "orders": orders, "spent": spent}[query.sort]
     ordering = column.asc() if query.direction == "asc" else column.desc()
@@ -153,12 +141,12 @@ def customer_page(query: CustomerQuery) -> CustomerPage:
         .outerjoin(spend, spend.c.user_id == User.id)
         .where(*conditions)
         .order_by(ordering, User.id)
-        .offset((page - 1) * query.per_page)
-        .limit(query.per_page)
+        .offset(window.offset)
+        .limit(window.limit)
     )
     rows = [CustomerRow(user, int(count), int(total_spent))
             for user, count, total_spent in db.session.execute(statement)]
-    return CustomerPage(rows=rows, total=total, page=page, pages=pages)
+    return CustomerPage.of(window, rows=rows)
 
 
 @dataclass(frozen=True)
@@ -344,7 +332,7 @@ def usable_invite(token: str) -> StaffInvite:
         raise InviteError("This invite link is not valid. Ask an admin for a new one.", 404)
     if record.used_at is not None:
         raise InviteError("This invite has already been accepted. Log in instead.")
-    if _as_utc(record.expires_at) <= datetime.now(UTC):
+    if as_utc(record.expires_at) <= datetime.now(UTC):
         raise InviteError("This invite has expired. Ask an admin to invite you again.")
     return record
 

@@ -12,7 +12,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from shophub.admin.store.service import KIND_LABELS, currency_choices
+from shophub.admin.store.service import currency_choices
+from shophub.core.coupons import COUPON_KINDS
 
 
 class CouponForm(FlaskForm):
@@ -22,7 +23,7 @@ class CouponForm(FlaskForm):
                        description="Letters, digits, “-” and “_”; stored in capitals.")
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     kind = SelectField("Gives",
-                       choices=[SelectChoice(key, label) for key, label in KIND_LABELS.items()])
+                       choices=[SelectChoice(key, label) for key, label in COUPON_KINDS.items()])
     value = StringField("Value", validators=[Optional(), Length(max=30)],
                         description="Percent off: a whole number from 1 to 100. Fixed amount: "
                                     "the amount off, e.g. 5.00. Not used for free shipping.")

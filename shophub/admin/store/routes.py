@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from shophub.admin.blueprint import admin_only, bp
 from shophub.admin.store import service as store_admin
 from shophub.admin.store.forms import CouponForm, SettingsForm, ShippingForm
+from shophub.core.coupons import COUPON_KINDS
 from shophub.extensions import db
 from shophub.models import Coupon, ShippingMethod
 from shophub.platform import store_settings
@@ -46,7 +47,7 @@ def _or_404(model, object_id: int):
 def coupons():
     """Every coupon with its use count."""
     return render_template("admin/coupons.html", coupons=store_admin.coupons(),
-                           kinds=store_admin.KIND_LABELS, currency=store_settings.currency())
+                           kinds=COUPON_KINDS, currency=store_settings.currency())
 
 
 def _coupon_form_page(form, coupon, status):

@@ -1,6 +1,5 @@
 """Staff changes to coupons, shipping methods and the store settings, checked and audited."""
 
-import unicodedata
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
@@ -8,6 +7,7 @@ from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from shophub.core.coupons import COUPON_KINDS, normalise_code
 from shophub.core.money import (
     CURRENCY_EXPONENTS,
     AmountError,
@@ -15,17 +15,16 @@ from shophub.core.money import (
     format_amount,
     parse_amount,
 )
-from shophub.core.pricing import normalise_code
+from shophub.core.numbers import parse_whole
+from shophub.core.text import clean_text, single_line
+from shophub.core.time import as_utc
 from shophub.extensions import db
 from shophub.models import Coupon, CouponRedemption, Order, Product, ShippingMethod
-from shophub.models.promotions import COUPON_KINDS
 from shophub.platform import audit, store_settings
 
 MAX_COUNT = 1_000_000
 MAX_POSITION = 10_000
 CODE_MAX_LENGTH = 40
-KIND_LABELS = {"percent": "Percent off", "fixed": "Fixed amount off",
-               "free_shipping": "Free shipping"}
 
 
 class InvalidInput(ValueError):
@@ -37,13 +36,7 @@ class InvalidInput(ValueError):
 
 
 def _text(value, limit: int, *, multiline: bool = False) -> str:
-    # No control characters (PostgreSQL refuses NUL); line breaks only where asked for.
-    text = str(value or "").replace("\r\n", "\n")
-    kept = "".join(ch for ch in text if (multiline and ch == "\n")
-                   or unicodedata.category(ch)[0] != "C")
-    if not multiline:
-        kept = " ".join(kept.split())
-    return kept.strip()[:limit]
+    return clean_text(value, limit, multiline=True) if multiline else single_line(value, limit)
 
 
 def _money(raw, field: str, errors: dict, *, required: bool = True) -> int | None:
@@ -71,8 +64,7 @@ def _midnight(day: date | None) -> datetime | None:
 
 
 def _day(moment: datetime | None) -> date | None:
-    return None if moment is None else (
-        moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return None if moment is None else as_utc(moment).date()
 
 
 # --- Coupons ----------------------------------------------------------------------------------
@@ -104,10 +96,11 @@ def coupon_values(data: dict, coupon_id: int | None = None) -> dict:
         errors["kind"] = "Choose what the coupon gives."
     elif kind == "percent":
         text = str(data.get("value") or "").strip().rstrip("%").strip()
-        if not (text.isdigit() and len(text) <= 3 and 1 <= int(text) <= 100):
+        percent = parse_whole(text, low=1, high=100)
+        if percent is None:
             errors["value"] = "A percentage is a whole number from 1 to 100."
         else:
-            value = int(text)
+            value = percent
     elif kind == "fixed":
         value = _money(data.get("value"), "value", errors) or 0
         if "value" not in errors and value <= 0:

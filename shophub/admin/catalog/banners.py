@@ -1,0 +1,154 @@
+"""Home banners in the catalog admin: the list, create and edit (with an optional picture and
+link), and delete.
+
+A banner's picture is read, checked and stored like a product's (`pictures`); its link is a
+path on this shop or an http(s) address.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from slugify import slugify
+from sqlalchemy import select
+
+from shophub.admin.catalog.common import (
+    CatalogAdminError,
+    Invalid,
+    NotFound,
+    check_length,
+    clean,
+    commit_and_refresh_listings,
+    parse_position,
+)
+from shophub.admin.catalog.pictures import read_picture, remove_picture_files, store_picture
+from shophub.core.money import AmountError
+from shophub.extensions import db
+from shophub.models import Banner
+from shophub.platform import audit
+
+
+def check_link_url(text) -> str:
+    """A banner link: a path on this site ('/products') or an http(s) URL; Invalid otherwise."""
+    url = clean(text, 500)
+    if not url:
+        return ""
+    bad = Invalid({"link_url": "Use a path on this shop that starts with / (like /products) "
+                               "or a full http:// or https:// address."})
+    if len(url) > 500:
+        raise Invalid({"link_url": "The link can be at most 500 characters."})
+    if any(ch.isspace() or ord(ch) < 32 for ch in url) or "\\" in url:
+        raise bad
+    parts = urlsplit(url)
+    if url.startswith("/"):
+        if url.startswith("//") or parts.scheme or parts.netloc:
+            raise bad
+        return url
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and "@" not in parts.netloc:
+        return url
+    raise bad
+
+
+@dataclass
+class BannerDraft:
+    """The banner form as typed."""
+
+    title: str = ""
+    text: str = ""
+    link_url: str = ""
+    link_label: str = ""
+    image_alt: str = ""
+    active: bool = True
+    position: str = "0"
+    remove_image: bool = False
+
+
+def list_banners() -> list[Banner]:
+    """Every banner, in home page order."""
+    return list(db.session.scalars(select(Banner).order_by(Banner.position, Banner.id)))
+
+
+def get_banner(banner_id: int) -> Banner:
+    """A banner, or NotFound."""
+    banner = db.session.get(Banner, banner_id)
+    if banner is None:
+        raise NotFound("That banner does not exist.")
+    return banner
+
+
+def _banner_snapshot(banner: Banner) -> dict:
+    return {"title": banner.title, "text": (banner.text or "")[:200], "link_url": banner.link_url,
+            "link_label": banner.link_label, "active": bool(banner.active),
+            "position": banner.position, "image": banner.image, "image_alt": banner.image_alt}
+
+
+def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banner:
+    """Create or update a home banner, with an optional new picture; Invalid saves nothing."""
+    errors: dict[str, str] = {}
+    title, text = clean(draft.title, 160), clean(draft.text, 2000, multiline=True)
+    label, alt = clean(draft.link_label, 80), clean(draft.image_alt, 255)
+    check_length(errors, "title", title, 160, "title", required=True)
+    check_length(errors, "text", text, 2000, "text")
+    check_length(errors, "link_label", label, 80, "link label")
+    check_length(errors, "image_alt", alt, 255, "alt text")
+    link = ""
+    try:
+        link = check_link_url(draft.link_url)
+    except Invalid as error:
+        errors.update(error.errors)
+    if label and not link:
+        errors.setdefault("link_url", "Give the link an address, or leave its label empty.")
+    try:
+        position = parse_position(draft.position)
+    except AmountError as error:
+        errors["position"] = str(error)
+    image = None
+    if upload is not None and getattr(upload, "filename", ""):
+        try:
+            image = read_picture(upload)
+        except CatalogAdminError as error:
+            errors["image"] = str(error)
+    if errors:
+        raise Invalid(errors)
+    before = _banner_snapshot(banner) if banner is not None else None
+    if banner is None:
+        banner = Banner()
+        db.session.add(banner)
+    old_image = banner.image
+    new_file = store_picture(image, "banners", slugify(title, max_length=60) or "banner") \
+        if image is not None else None
+    if new_file:
+        banner.image = new_file
+    elif draft.remove_image:
+        banner.image = None
+    banner.title, banner.text, banner.link_url, banner.link_label = title, text, link, label
+    banner.image_alt, banner.active, banner.position = alt, draft.active, position
+    db.session.flush()
+    after = _banner_snapshot(banner)
+    if before is None:
+        audit.record("banner.created", "banner", banner.id, f"Banner “{title}” created",
+                     after=after)
+    elif before != after:
+        audit.record("banner.updated", "banner", banner.id, f"Banner “{title}” edited",
+                     before=before, after=after)
+    try:
+        commit_and_refresh_listings()
+    except Exception:
+        db.session.rollback()
+        if new_file:
+            remove_picture_files(new_file, Banner.image)
+        raise
+    if old_image and old_image != banner.image:
+        remove_picture_files(old_image, Banner.image)
+    return banner
+
+
+def delete_banner(banner_id: int) -> str:
+    """Delete a banner and its picture."""
+    banner = get_banner(banner_id)
+    title, image = banner.title, banner.image
+    audit.record("banner.deleted", "banner", banner.id, f"Banner “{title}” deleted",
+                 before=_banner_snapshot(banner))
+    db.session.delete(banner)
+    commit_and_refresh_listings()
+    remove_picture_files(image, Banner.image)
+    return f"Banner “{title}” was deleted."
