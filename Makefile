@@ -25,12 +25,14 @@ run: $(VENV)/.runtime
 	$(FLASK) shophub seed-demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
-test: $(VENV)/.dev
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, the import contracts of pyproject.toml (imports point one way) and the type checker.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The webhook and checkout benchmarks WIPE this PostgreSQL database (schema public) first.
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test_d

@@ -1,0 +1,1 @@
+"""Checks that `make lint` runs beside ruff: import contracts that import-linter lacks."""
