@@ -19,7 +19,8 @@ def country_name(code: str) -> str:
     return _COUNTRY_NAMES.get(code, code)
 
 
-def _new_password_fields():
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password and its repetition, which must match."""
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
         description="At least 10 characters.",
@@ -44,7 +45,7 @@ class RegisterForm(FlaskForm):
 
     name = StringField("Your name", validators=[Optional(), Length(max=120)], filters=[cleaned])
     email = email_field()
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()
 
 
 class ResetRequestForm(FlaskForm):
@@ -56,14 +57,14 @@ class ResetRequestForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     """Choose a new password from a reset link."""
 
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()
 
 
 class ChangePasswordForm(FlaskForm):
     """Change the password while logged in."""
 
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()
 
 
 class ProfileForm(FlaskForm):

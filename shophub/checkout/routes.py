@@ -19,9 +19,8 @@ from shophub.cart.identity import owner
 from shophub.checkout import session_state, shipping
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
 from shophub.checkout.placement import PlacementError, place, price_cart
-from shophub.extensions import db
 from shophub.orders import service as orders
-from shophub.payments import PaymentError, demo_provider, provider, uses_stripe
+from shophub.payments import PaymentError, provider, uses_stripe
 from shophub.payments import flow as payment_flow
 from shophub.web.htmx import render_page_or_block, wants_fragment
 
@@ -252,7 +251,6 @@ def payment():
     try:
         intent = payment_flow.ensure_intent(order)
     except PaymentError as error:
-        db.session.rollback()
         return render_template("checkout/payment.html", order=order, intent=None,
                                payment_error=str(error), draft=session_state.load_draft(),
                                form=None, stripe_mode=uses_stripe()), 503
@@ -278,10 +276,8 @@ def demo_pay():
     error = None
     if form.validate():
         try:
-            intent = demo_provider().confirm(order.payment_intent_id, form.card_number.data)
-            db.session.commit()
+            intent = payment_flow.pay_with_demo_card(order, form.card_number.data)
         except PaymentError as problem:
-            db.session.rollback()
             error = str(problem)
         else:
             if intent.status == "requires_action":
@@ -300,9 +296,8 @@ def demo_authenticate():
     if order is None or uses_stripe() or not order.payment_intent_id:
         return redirect(url_for("checkout.payment"), code=303)
     if request.method == "POST":
-        intent = demo_provider().authenticate(order.payment_intent_id,
-                                         approve=request.form.get("action") == "approve")
-        db.session.commit()
+        intent = payment_flow.answer_demo_authentication(
+            order, approve=request.form.get("action") == "approve")
         return redirect(url_for("checkout.complete", payment_intent=intent.id), code=303)
     return render_template("checkout/demo_authenticate.html", order=order)
 
@@ -321,10 +316,8 @@ def complete():
     try:
         intent = payment_flow.refresh_from_provider(order, "return page")
     except PaymentError as error:
-        db.session.rollback()
         return render_template("checkout/complete.html", order=order, state="unknown",
                                message=str(error)), 503
-    db.session.refresh(order)
     state = _outcome(order, intent)
     if state == "paid":
         session_state.forget_order()

@@ -1,6 +1,8 @@
 """Between orders and the payment provider: one intent per order, and applying its status."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
@@ -10,7 +12,7 @@ from shophub.extensions import db
 from shophub.models import Order
 from shophub.orders import service as orders
 from shophub.orders.transitions import UNPAID
-from shophub.payments import provider
+from shophub.payments import demo_provider, provider
 from shophub.payments.base import (
     CANCELED,
     PROCESSING,
@@ -33,8 +35,23 @@ def idempotency_key(order: Order, attempt: int) -> str:
     return f"shophub-order-{order.id}-intent-{attempt}-{order.total_cents}"
 
 
+@contextmanager
+def _rolled_back_on_failure() -> Iterator[None]:
+    """A PaymentError leaves the session as it was before: rolled back, then raised."""
+    try:
+        yield
+    except PaymentError:
+        db.session.rollback()
+        raise
+
+
 def ensure_intent(order: Order) -> IntentView:
     """The order's one payment intent: created on first use, its amount kept up to date."""
+    with _rolled_back_on_failure():
+        return _ensure_intent(order)
+
+
+def _ensure_intent(order: Order) -> IntentView:
     payments = provider()
     if order.payment_intent_id:
         intent = payments.retrieve_intent(order.payment_intent_id)
@@ -87,9 +104,26 @@ def refresh_from_provider(order: Order, source: str) -> IntentView | None:
     """Read the order's intent from the provider and apply it; None if it has none."""
     if not order.payment_intent_id:
         return None
-    intent = provider().retrieve_intent(order.payment_intent_id)
+    with _rolled_back_on_failure():
+        intent = provider().retrieve_intent(order.payment_intent_id)
     apply_intent(order, intent, source)
     db.session.refresh(order)
+    return intent
+
+
+def pay_with_demo_card(order: Order, card_number: str) -> IntentView:
+    """Confirm the order's demo intent with a test card; PaymentError says why it was refused."""
+    with _rolled_back_on_failure():
+        intent = demo_provider().confirm(str(order.payment_intent_id), card_number)
+        db.session.commit()
+    return intent
+
+
+def answer_demo_authentication(order: Order, approve: bool) -> IntentView:
+    """The buyer's answer on the demo stand-in for a bank's confirmation step."""
+    with _rolled_back_on_failure():
+        intent = demo_provider().authenticate(str(order.payment_intent_id), approve=approve)
+        db.session.commit()
     return intent
 
 

@@ -1,11 +1,11 @@
 """Forms of the people pages: staff invites, role changes and accepting an invite."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import Length, Optional
 
-from shophub.accounts.users import PASSWORD_MAX_LENGTH
+from shophub.accounts.forms import new_password_fields
 from shophub.admin.people.service import INVITE_ROLES, ROLE_LABELS
 from shophub.web.forms import cleaned, email_field
 
@@ -29,11 +29,4 @@ class AcceptInviteForm(FlaskForm):
     """The invitee's name and password."""
 
     name = StringField("Your name", validators=[Optional(), Length(max=120)], filters=[cleaned])
-    password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
-        description="At least 10 characters.",
-    )
-    confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
-    )
+    password, confirm = new_password_fields()
