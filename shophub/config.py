@@ -99,7 +99,9 @@ def load_settings(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_ACCOUNT": env.get("RATELIMIT_ACCOUNT", "5 per minute;20 per hour"),
-        "JOB_RETRY_INTERVALS": [10, 60, 300],
+        # Seconds before each retry of a failed job; 0 retries at once.
+        "JOB_RETRY_INTERVALS": [int(part) for part in
+                                env.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if part],
         "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "60")),
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -1,4 +1,4 @@
-"""Jobs committed together with the data they depend on, until they are handed to the queue."""
+"""Jobs committed together with the data they depend on, kept until they have succeeded."""
 
 from datetime import datetime
 
@@ -10,7 +10,7 @@ from shophub.extensions import db
 
 
 class PendingJob(db.Model):
-    """A job written in the transaction that queued it; deleted once the queue has it."""
+    """A job written in the transaction that queued it; deleted once it has succeeded."""
 
     __tablename__ = "pending_job"
 
@@ -21,3 +21,5 @@ class PendingJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    # How often dispatch handed the job over again; past a limit it is left to a person.
+    dispatches: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -11,22 +11,21 @@ from shophub.platform.queue import dispatch_pending_jobs, hold_until_commit, job
 
 @job
 def send_mail_job(key: str, to: str, subject: str, template: str, context: dict) -> bool:
-    """Send one mail once: the key is claimed in sent_mail first; a failure frees it again."""
+    """Send one mail at least once; False when the mail under `key` was sent already.
+
+    The mail is recorded in sent_mail only after the server accepted it (or the outbox file
+    was written): a worker that dies before that leaves the mail to its retry. One that dies
+    between the two sends it again, with the same Message-ID.
+    """
     if db.session.scalar(select(SentMail.id).where(SentMail.key == key)) is not None:
         return False
-    claim = SentMail(key=key, recipient=to, template=template)
-    db.session.add(claim)
+    db.session.rollback()  # no transaction stays open while the server takes its time
+    mail.send_mail(to, subject, template, message_id=mail.stable_message_id(key), **context)
+    db.session.add(SentMail(key=key, recipient=to, template=template))
     try:
         db.session.commit()
-    except IntegrityError:  # another worker claimed it a moment ago
+    except IntegrityError:  # another run sent and recorded it meanwhile
         db.session.rollback()
-        return False
-    try:
-        mail.send_mail(to, subject, template, **context)
-    except Exception:
-        db.session.delete(claim)
-        db.session.commit()
-        raise
     return True
 
 

@@ -2,12 +2,13 @@
 
 import email
 import email.policy
+import hashlib
 import logging
 import os
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from flask import Flask, current_app, render_template
@@ -55,9 +56,20 @@ def write_to_outbox(message: Message, folder: str, template: str) -> Path:
     return path
 
 
-def send_mail(to: str, subject: str, template: str, **context) -> None:
+def stable_message_id(key: str) -> str:
+    """The Message-ID of the mail sent under `key`: the same on every attempt, so a rare
+    second copy (a worker died after the server took the first) is recognisable."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = parseaddr(sender())[1].rpartition("@")[2] or "localhost"
+    return f"<{digest}@{domain}>"
+
+
+def send_mail(to: str, subject: str, template: str, *, message_id: str | None = None,
+              **context) -> None:
     """Send one mail now: by SMTP when configured, else into the outbox folder."""
     message = render_message(to, subject, template, **context)
+    if message_id is not None:
+        message.msgId = message_id
     config = current_app.config
     if config.get("MAIL_SERVER"):
         mailer.send(message)

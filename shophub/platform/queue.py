@@ -3,9 +3,9 @@
 Jobs are plain module-level functions in each package's `jobs.py` (RQ stores their dotted
 path), idempotent, and retried with backoff. `enqueue_after_commit` holds a job until the
 database transaction it depends on has committed, and drops it on rollback. The job is also
-written to `pending_job` in that transaction and deleted once the queue has it, so a job that
-could not be handed over (Redis down, the process stopped) is not lost: `dispatch_pending_jobs`
-hands it over later.
+written to `pending_job` in that transaction and deleted only when the job has succeeded, so
+a job is never lost: not when Redis is down at the hand-over, loses its data or restarts, nor
+when a worker dies in the middle of it. `dispatch_pending_jobs` hands such jobs over again.
 """
 
 import functools
@@ -13,11 +13,15 @@ import importlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
@@ -28,9 +32,16 @@ QUEUE_NAME = "shophub"
 PENDING_KEY = "shophub.pending_jobs"
 # How long a pending job is left to the request that queued it before dispatch takes it over.
 DISPATCH_AFTER_SECONDS = 60
+# How often dispatch hands one job over before it is left to a person (it keeps failing).
+MAX_DISPATCHES = 20
+# RQ jobs whose pending_job row the job deletes itself once it has succeeded.
+STORED_META = "shophub_pending"
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 _app_factory: Callable[[], Flask] | None = None
+# Set while a job runs, so that a job calling another job's function leaves the row to the
+# outer one: the row goes only when the whole job has succeeded.
+_running_job: ContextVar[bool] = ContextVar("shophub_running_job", default=False)
 
 
 def init_app(app: Flask) -> None:
@@ -60,16 +71,46 @@ def _app_for_jobs() -> Flask:
 
 
 def job(func):
-    """Run a job function inside an app context (RQ workers have none of their own)."""
+    """Run a job function inside an app context (RQ workers have none of their own).
+
+    On RQ, a job that came from pending_job deletes its row once it has succeeded.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if has_app_context():
+        if _running_job.get():
             return func(*args, **kwargs)
-        with _app_for_jobs().app_context():
-            return func(*args, **kwargs)
+        token = _stored_token_of_current_rq_job()
+        running = _running_job.set(True)
+        try:
+            if has_app_context():
+                result = func(*args, **kwargs)
+                _forget_pending_here(token)
+                return result
+            with _app_for_jobs().app_context():
+                result = func(*args, **kwargs)
+                _forget_pending_here(token)
+                return result
+        finally:
+            _running_job.reset(running)
 
     return wrapper
+
+
+def _stored_token_of_current_rq_job() -> str | None:
+    current = get_current_job()
+    if current is None or not current.meta.get(STORED_META):
+        return None
+    return current.id
+
+
+def _forget_pending_here(token: str | None) -> None:
+    """Delete a finished job's row in the current session (the job has committed its work)."""
+    if token is None:
+        return
+    db.session.rollback()  # anything the job left uncommitted is not ours to commit
+    db.session.execute(delete(PendingJob).where(PendingJob.token == token))
+    db.session.commit()
 
 
 @functools.cache
@@ -102,7 +143,7 @@ def _name(func) -> str:
     return getattr(func, "__qualname__", repr(func))
 
 
-def _run_inline(func, args, kwargs) -> None:
+def _run_inline(func, args, kwargs, token: str | None = None) -> bool:
     app = current_app._get_current_object()
     attempts = _retry_count(_intervals()) + 1
     for attempt in range(1, attempts + 1):
@@ -111,26 +152,35 @@ def _run_inline(func, args, kwargs) -> None:
         with app.app_context():
             try:
                 func(*args, **kwargs)
-                return
+                _forget_pending_here(token)
+                return True
             except Exception:
                 db.session.rollback()
                 if attempt == attempts:
-                    app.logger.exception("Job %s failed %d times; giving up",
-                                         _name(func), attempts)
+                    app.logger.exception("Job %s failed %d times; %s", _name(func), attempts,
+                                         "dispatch runs it again later" if token
+                                         else "giving up")
                 else:
                     log.warning("Job %s failed (attempt %d of %d); retrying",
                                 _name(func), attempt, attempts, exc_info=True)
+    return False
 
 
-def enqueue(func, *args, **kwargs) -> None:
+def enqueue(func, *args, token: str | None = None, **kwargs) -> None:
     """Queue a job now: on RQ when REDIS_URL is set, else run it in-process.
 
-    Inline, a job that still fails after its retries is logged, not raised.
+    `token` names the job's pending_job row, which goes once the job has succeeded (on RQ the
+    token is the RQ job's id). Inline, a job that still fails after its retries is logged,
+    not raised, and its row stays for dispatch.
     """
     if current_app.config.get("REDIS_URL"):
-        queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry())
+        if token is None:
+            queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry())
+        else:
+            queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry(), job_id=token,
+                            meta={STORED_META: True})
     else:
-        _run_inline(func, args, kwargs)
+        _run_inline(func, args, kwargs, token)
 
 
 def function_path(func) -> str:
@@ -183,53 +233,67 @@ def _release_pending_jobs(session: Session) -> None:
     del session.info[PENDING_KEY]
     # The rows are committed. Inline jobs run right here, each in an app context (and so a
     # database session) of its own: this session must not emit SQL inside its commit hook.
-    handed_over = []
+    # Each row stays until its job has succeeded; the job deletes it.
     for _owner, token, func, args, kwargs in pending:
         try:
-            enqueue(func, *args, **kwargs)
+            enqueue(func, *args, token=token, **kwargs)
         except Exception:  # e.g. Redis down: the commit stands; dispatch retries the job later
             current_app.logger.exception("Could not queue job %s after commit; it stays "
                                          "in pending_job", _name(func))
-        else:
-            if token is not None:
-                handed_over.append(token)
-    if handed_over:
-        _forget_pending(handed_over)
-
-
-def _forget_pending(tokens: list[str]) -> None:
-    with current_app.app_context():  # a session of its own, as for inline jobs
-        try:
-            db.session.execute(delete(PendingJob).where(PendingJob.token.in_(tokens)))
-            db.session.commit()
-        except Exception:  # the job is queued; dispatch would queue it again, harmlessly
-            db.session.rollback()
-            current_app.logger.exception("Could not clear %d pending job(s)", len(tokens))
 
 
 def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> int:
-    """Hand over jobs still in pending_job after `older_than_seconds`; returns how many.
+    """Hand over again the jobs in pending_job that are due and not running; returns how many.
 
-    They are jobs whose hand-over after their commit failed, or never ran (the process
-    stopped). Jobs are idempotent, so one handed over twice does no harm.
+    A row older than `older_than_seconds` is due when its job is nowhere in the queue (the
+    hand-over failed, or Redis lost it), or failed there (its retries ran out, or its worker
+    died). A job queued, scheduled for a retry or running is left alone, and a row whose job
+    finished is deleted. Without Redis every due row runs here, in-process. Jobs are
+    idempotent, so one handed over twice does no harm.
     """
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
     rows = list(db.session.scalars(
-        select(PendingJob).where(PendingJob.created_at <= cutoff).order_by(PendingJob.id)
-        .limit(500).with_for_update(skip_locked=True)))
-    dispatched = 0
+        select(PendingJob).where(PendingJob.created_at <= cutoff,
+                                 PendingJob.dispatches < MAX_DISPATCHES)
+        .order_by(PendingJob.id).limit(500).with_for_update(skip_locked=True)))
+    on_rq = bool(current_app.config.get("REDIS_URL"))
+    if on_rq and rows:
+        # Jobs of workers that died are moved to the failed registry first.
+        StartedJobRegistry(queue=queue()).cleanup()
+    due = []
     for row in rows:
+        state = _queue_state(row.token) if on_rq else None
+        if state == JobStatus.FINISHED:
+            db.session.delete(row)  # it succeeded, but could not delete its row
+        elif state is None or state in (JobStatus.FAILED, JobStatus.STOPPED,
+                                         JobStatus.CANCELED):
+            row.dispatches += 1
+            due.append((row.token, row.function, row.arguments))
+    db.session.commit()  # counted before running, so a job that kills its process stops too
+    dispatched = 0
+    for token, function, arguments in due:
         try:
-            func = _function_at(row.function)
-            enqueue(func, *row.arguments.get("args", []), **row.arguments.get("kwargs", {}))
+            func = _function_at(function)
+            enqueue(func, *arguments.get("args", []), token=token,
+                    **arguments.get("kwargs", {}))
         except Exception:
-            current_app.logger.exception("Could not dispatch pending job %s (%s)",
-                                         row.id, row.function)
+            current_app.logger.exception("Could not dispatch pending job %s (%s)", token,
+                                         function)
             continue
-        db.session.delete(row)
         dispatched += 1
-    db.session.commit()
     return dispatched
+
+
+def _queue_state(token: str) -> str | None:
+    """What RQ knows of a stored job: its status, or None when it has no such job."""
+    try:
+        found = Job.fetch(token, connection=queue().connection)
+    except NoSuchJobError:
+        return None
+    status = found.get_status(refresh=False)
+    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        found.delete()  # so that the same id can be queued afresh
+    return status
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -105,8 +105,8 @@ def test_mail_job_that_fails_to_send_frees_its_key(app, monkeypatch):
     assert len(outbox(app)) == 1 and keys(app) == ["welcome:7"]
 
 
-def test_mail_job_loses_a_race_for_its_key_quietly(app, monkeypatch):
-    """Another worker inserts the key between our check and our insert."""
+def test_a_mail_recorded_meanwhile_goes_out_again_with_the_same_message_id(app, monkeypatch):
+    """Another run records the key between our check and our send: at least once, never lost."""
     original_scalar = db.session.scalar
 
     with app.app_context():
@@ -120,9 +120,36 @@ def test_mail_job_loses_a_race_for_its_key_quietly(app, monkeypatch):
             return result
 
         monkeypatch.setattr(db.session, "scalar", claimed_meanwhile)
-        assert jobs.send_mail_job(*WELCOME) is False
-    assert outbox(app) == []
+        assert jobs.send_mail_job(*WELCOME) is True
+        expected_id = mail.stable_message_id("welcome:7")
+    (message,) = outbox(app)
+    assert message["Message-ID"] == expected_id
     assert keys(app) == ["welcome:7"]
+
+
+def test_a_mail_is_recorded_only_after_it_was_handed_to_the_server(app, monkeypatch):
+    seen_while_sending = []
+    real_send = mail.send_mail
+
+    def watching_send(*args, **kwargs):
+        with db.engine.connect() as other:
+            seen_while_sending.append(other.execute(
+                select(func.count()).select_from(SentMail)).scalar())
+        real_send(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "send_mail", watching_send)
+    with app.app_context():
+        assert jobs.send_mail_job(*WELCOME) is True
+    assert seen_while_sending == [0]
+    assert keys(app) == ["welcome:7"]
+
+
+def test_every_attempt_of_a_mail_carries_the_same_message_id(app):
+    with app.app_context():
+        first = mail.stable_message_id("order-confirmation:5")
+        assert first == mail.stable_message_id("order-confirmation:5")
+        assert first != mail.stable_message_id("order-confirmation:6")
+        assert first.startswith("<") and first.endswith("@localhost>")
 
 
 def test_the_job_decorator_gives_a_job_an_app_outside_any_context(app):
@@ -212,6 +239,11 @@ def test_jobs_in_savepoints_wait_for_the_outer_commit(app):
     assert keys(app) == ["order:1", "order:2", "seen:order:2"]
 
 
+def stored_tokens(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(PendingJob.token).order_by(PendingJob.id)))
+
+
 def pending_functions(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(PendingJob.function).order_by(PendingJob.id)))
@@ -228,6 +260,17 @@ def test_a_queued_job_is_stored_with_its_transaction_until_it_is_handed_over(app
         db.session.commit()
     assert ATTEMPTS["ran:order:1"] == 1
     assert pending_functions(app) == []  # handed over (run inline), so forgotten
+
+
+def test_an_inline_job_that_keeps_failing_stays_stored_until_a_later_run_succeeds(app):
+    with app.app_context():
+        job_queue.enqueue_after_commit(flaky_inline_job, "stubborn", 5)
+        db.session.commit()  # four attempts run now and fail: the row stays
+    assert ATTEMPTS["stubborn"] == 4
+    assert pending_functions(app) == ["tests.integration.test_jobs.flaky_inline_job"]
+    with app.app_context():
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 1
+    assert ATTEMPTS["stubborn"] == 6 and pending_functions(app) == []
 
 
 def test_rolled_back_jobs_leave_nothing_pending(app):
@@ -392,13 +435,16 @@ def test_rq_mail_job_is_queued_after_the_commit_and_sent_by_a_worker(app, redis_
     assert job.func_name == "shophub.platform.jobs.send_mail_job"
     assert job.retries_left == 3
     assert outbox(app) == []
-    assert pending_functions(app) == []  # the queue has it now
+    # The queue has it, and the row stays until the job has succeeded.
+    assert pending_functions(app) == ["shophub.platform.jobs.send_mail_job"]
+    assert job.id == stored_tokens(app)[0]
 
     run_worker(app, queue)
 
     job.refresh()
     assert job.get_status() == "finished"
     assert job.return_value() is True
+    assert pending_functions(app) == []
     (message,) = outbox(app)
     assert message["To"] == "kim@example.com"
     assert keys(app) == ["welcome:1"]

@@ -1,0 +1,216 @@
+"""Background work under faults: a worker killed mid-mail, Redis restarted empty.
+
+Each test starts its own Redis (so that it can kill it) and its own SMTP server, on free
+ports; the shop's Redis is never touched. They run on PostgreSQL, as production does: a
+worker process and the test share the database.
+"""
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from shophub.extensions import db
+from shophub.models import PendingJob, SentMail
+from shophub.platform import jobs, mail
+from shophub.platform import queue as job_queue
+from tests.services import require_service
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+class OwnRedis:
+    """A redis-server of this test's own, without persistence, that the test may kill."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            require_service("redis-server is not installed; the fault tests start their own")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._answers, 10, "redis-server to start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def _answers(self) -> bool:
+        try:
+            return bool(Redis.from_url(self.url).ping())
+        except (RedisError, OSError):
+            return False
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.kill()
+
+
+class SlowFirstSmtp:
+    """An SMTP server whose first conversation stalls before the message; the rest are quick."""
+
+    def __init__(self, stall_seconds: float) -> None:
+        self.stall_seconds = stall_seconds
+        self.conversations = 0
+        self.messages: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        """Accept the recipient; the first time only after a long stall."""
+        self.conversations += 1
+        if self.conversations == 1:
+            await asyncio.sleep(self.stall_seconds)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        """Keep the message: it was accepted."""
+        self.messages.append(envelope.content)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def slow_smtp():
+    handler = SlowFirstSmtp(stall_seconds=60)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+WELCOME = {"name": "Kim", "shop_url": "http://shop.test/"}
+
+
+def worker_env(app, redis_url: str, smtp_port: int) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("MAIL_", "REDIS_", "STRIPE_"))}
+    env.update({
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test-secret",
+        "REDIS_URL": redis_url, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
+        "MAIL_USE_TLS": "0", "JOB_RETRY_INTERVALS": "0", "PYTHONPATH": str(PROJECT_ROOT),
+    })
+    return env
+
+
+def children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def test_a_worker_killed_in_the_middle_of_a_mail_sends_it_on_the_retry(
+        app, own_redis, slow_smtp):
+    controller, smtp = slow_smtp
+    app.config.update(REDIS_URL=own_redis.url, MAIL_SERVER="127.0.0.1",
+                      MAIL_PORT=controller.port, MAIL_USE_TLS=False, JOB_RETRY_INTERVALS=[0])
+    with app.app_context():
+        jobs.queue_mail("welcome:41", "kim@example.com", "Welcome", "welcome", **WELCOME)
+        db.session.commit()
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).with_name("rq")), "worker", "--burst", "--url", own_redis.url,
+         job_queue.QUEUE_NAME],
+        cwd=PROJECT_ROOT, env=worker_env(app, own_redis.url, controller.port),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # The work-horse is inside the SMTP conversation, stalled before the message.
+        wait_until(lambda: smtp.conversations == 1, 60, "the first SMTP conversation")
+        (horse,) = wait_until(lambda: children_of(worker.pid), 10, "the work-horse")
+        os.kill(horse, signal.SIGKILL)
+        output, _ = worker.communicate(timeout=90)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, output.decode(errors="replace")
+    assert len(smtp.messages) == 1  # the retry delivered it, once
+    assert b"kim@example.com" in smtp.messages[0]
+    with app.app_context():
+        assert db.session.scalars(select(SentMail.key)).all() == ["welcome:41"]
+        assert db.session.scalar(select(func.count()).select_from(PendingJob)) == 0
+
+
+def test_jobs_queued_when_redis_restarts_empty_are_all_delivered_after_dispatch(
+        app, own_redis):
+    app.config.update(REDIS_URL=own_redis.url, JOB_RETRY_INTERVALS=[0])
+    count = 25
+    with app.app_context():
+        for number in range(count):
+            jobs.queue_mail(f"order-confirmation:{number}", f"buyer{number}@example.com",
+                            "Order confirmed", "welcome", **WELCOME)
+            db.session.commit()
+        assert Redis.from_url(own_redis.url).llen(f"rq:queue:{job_queue.QUEUE_NAME}") == count
+    own_redis.kill()  # no persistence: every queued job is gone
+    own_redis.start()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PendingJob)) == count
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == count
+        job_queue.set_worker_app(app)
+        try:
+            connection = Redis.from_url(own_redis.url)
+            SimpleWorker([job_queue.queue()], connection=connection).work(burst=True)
+        finally:
+            job_queue.set_worker_app(None)
+        assert db.session.scalar(select(func.count()).select_from(PendingJob)) == 0
+        assert len(db.session.scalars(select(SentMail.key)).all()) == count
+    delivered = sorted(message["To"] for message in mail.outbox_messages(
+        app.config["MAIL_OUTBOX"]))
+    assert delivered == sorted(f"buyer{number}@example.com" for number in range(count))
+
+
+def test_dispatch_leaves_a_queued_job_alone_and_clears_a_finished_one(app, own_redis):
+    app.config.update(REDIS_URL=own_redis.url, JOB_RETRY_INTERVALS=[0])
+    with app.app_context():
+        jobs.queue_mail("welcome:51", "kim@example.com", "Welcome", "welcome", **WELCOME)
+        db.session.commit()
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 0  # still queued
+        job_queue.set_worker_app(app)
+        try:
+            SimpleWorker([job_queue.queue()],
+                         connection=Redis.from_url(own_redis.url)).work(burst=True)
+        finally:
+            job_queue.set_worker_app(None)
+        assert db.session.scalar(select(func.count()).select_from(PendingJob)) == 0
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 0
+    assert len(mail.outbox_messages(app.config["MAIL_OUTBOX"])) == 1
