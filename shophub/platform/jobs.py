@@ -6,7 +6,12 @@ from sqlalchemy.exc import IntegrityError
 from shophub.extensions import db
 from shophub.models import SentMail
 from shophub.platform import mail
-from shophub.platform.queue import dispatch_pending_jobs, hold_until_commit, job
+from shophub.platform.queue import (
+    MAINTENANCE_QUEUE,
+    dispatch_pending_jobs,
+    hold_until_commit,
+    job,
+)
 
 
 @job
@@ -41,7 +46,7 @@ def queue_mail(key: str, to: str, subject: str, template: str, *, carries_secret
                   store_pending=not carries_secret)
 
 
-@job
+@job(queue_name=MAINTENANCE_QUEUE)
 def dispatch_pending_jobs_job() -> int:
     """Periodic: hand over jobs left in pending_job (see dispatch_pending_jobs)."""
     return dispatch_pending_jobs()

@@ -28,7 +28,11 @@ from sqlalchemy.orm import Session
 from shophub.extensions import db
 from shophub.models import PendingJob
 
-QUEUE_NAME = "shophub"
+# Queues by urgency: expiry, reconciliation and dispatch never wait behind a mail backlog.
+# Workers serve them in this order: `rq worker shophub-maintenance shophub`.
+MAINTENANCE_QUEUE = "shophub-maintenance"
+QUEUE_NAME = "shophub"  # mail, and every job not marked for maintenance
+QUEUES_BY_URGENCY = (MAINTENANCE_QUEUE, QUEUE_NAME)
 PENDING_KEY = "shophub.pending_jobs"
 # How long a pending job is left to the request that queued it before dispatch takes it over.
 DISPATCH_AFTER_SECONDS = 60
@@ -70,11 +74,14 @@ def _app_for_jobs() -> Flask:
     return _worker_app
 
 
-def job(func):
+def job(func=None, *, queue_name: str = QUEUE_NAME):
     """Run a job function inside an app context (RQ workers have none of their own).
 
     On RQ, a job that came from pending_job deletes its row once it has succeeded.
+    `@job(queue_name=MAINTENANCE_QUEUE)` puts the job on the maintenance queue.
     """
+    if func is None:
+        return functools.partial(job, queue_name=queue_name)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -94,6 +101,7 @@ def job(func):
         finally:
             _running_job.reset(running)
 
+    wrapper.queue_name = queue_name  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -119,9 +127,14 @@ def redis_connection(url: str) -> Redis:
     return Redis.from_url(url)
 
 
-def queue() -> Queue:
-    """The RQ queue of this app (only when REDIS_URL is set)."""
-    return Queue(QUEUE_NAME, connection=redis_connection(current_app.config["REDIS_URL"]))
+def queue(name: str = QUEUE_NAME) -> Queue:
+    """One of this app's RQ queues (only when REDIS_URL is set)."""
+    return Queue(name, connection=redis_connection(current_app.config["REDIS_URL"]))
+
+
+def queue_of(func) -> Queue:
+    """The queue a job function goes on: its `@job(queue_name=...)`, else the mail queue."""
+    return queue(getattr(func, "queue_name", QUEUE_NAME))
 
 
 def _retry_count(intervals: list[int]) -> int:
@@ -175,10 +188,10 @@ def enqueue(func, *args, token: str | None = None, **kwargs) -> None:
     """
     if current_app.config.get("REDIS_URL"):
         if token is None:
-            queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry())
+            queue_of(func).enqueue(func, args=args, kwargs=kwargs, retry=_retry())
         else:
-            queue().enqueue(func, args=args, kwargs=kwargs, retry=_retry(), job_id=token,
-                            meta={STORED_META: True})
+            queue_of(func).enqueue(func, args=args, kwargs=kwargs, retry=_retry(), job_id=token,
+                                   meta={STORED_META: True})
     else:
         _run_inline(func, args, kwargs, token)
 
@@ -259,7 +272,8 @@ def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> i
     on_rq = bool(current_app.config.get("REDIS_URL"))
     if on_rq and rows:
         # Jobs of workers that died are moved to the failed registry first.
-        StartedJobRegistry(queue=queue()).cleanup()
+        for name in QUEUES_BY_URGENCY:
+            StartedJobRegistry(queue=queue(name)).cleanup()
     due = []
     for row in rows:
         state = _queue_state(row.token) if on_rq else None

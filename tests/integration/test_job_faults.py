@@ -214,3 +214,27 @@ def test_dispatch_leaves_a_queued_job_alone_and_clears_a_finished_one(app, own_r
         assert db.session.scalar(select(func.count()).select_from(PendingJob)) == 0
         assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 0
     assert len(mail.outbox_messages(app.config["MAIL_OUTBOX"])) == 1
+
+
+def test_a_mail_backlog_does_not_hold_up_expiry(app, own_redis):
+    from shophub.payments.jobs import expire_orders_job
+
+    app.config.update(REDIS_URL=own_redis.url, JOB_RETRY_INTERVALS=[0])
+    with app.app_context():
+        for number in range(200):
+            jobs.queue_mail(f"backlog:{number}", f"buyer{number}@example.com", "Welcome",
+                            "welcome", **WELCOME)
+            db.session.commit()
+        job_queue.enqueue(expire_orders_job)  # queued after the whole backlog
+        expiry = job_queue.queue(job_queue.MAINTENANCE_QUEUE).get_jobs()[0]
+        worker = SimpleWorker([job_queue.queue(name) for name in job_queue.QUEUES_BY_URGENCY],
+                              connection=Redis.from_url(own_redis.url))
+        job_queue.set_worker_app(app)
+        try:
+            worker.work(burst=True, max_jobs=1)  # one job's time
+        finally:
+            job_queue.set_worker_app(None)
+        expiry.refresh()
+        assert expiry.get_status() == "finished"
+        assert job_queue.queue().count == 200  # the mail waited, the expiry did not
+    assert mail.outbox_messages(app.config["MAIL_OUTBOX"]) == []

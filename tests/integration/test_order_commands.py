@@ -92,7 +92,7 @@ def test_seed_demo_sets_up_shipping_coupons_and_tax_once(app):
 
 
 @pytest.mark.parametrize("config", ["shophub.platform.cron", "shophub.cron"])
-def test_cron_schedules_expiry_and_reconciliation_on_the_shop_queue(config):
+def test_cron_schedules_expiry_and_reconciliation_on_the_maintenance_queue(config):
     from redis import Redis
     from rq.cron import CronScheduler
 
@@ -103,4 +103,4 @@ def test_cron_schedules_expiry_and_reconciliation_on_the_shop_queue(config):
     assert jobs["expire_orders_job"].interval == 60
     assert jobs["reconcile_orders_job"].interval == 180
     assert jobs["dispatch_pending_jobs_job"].interval == 60
-    assert {job.queue_name for job in jobs.values()} == {"shophub"}
+    assert {job.queue_name for job in jobs.values()} == {"shophub-maintenance"}
