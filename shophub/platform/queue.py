@@ -65,7 +65,8 @@ def set_worker_app(app: Flask | None) -> None:
     _worker_app = app
 
 
-def _app_for_jobs() -> Flask:
+def worker_app() -> Flask:
+    """The app jobs run in outside any app context, built once per process by the factory."""
     global _worker_app
     if _worker_app is None:
         if _app_factory is None:
@@ -94,7 +95,7 @@ def job(func=None, *, queue_name: str = QUEUE_NAME):
                 result = func(*args, **kwargs)
                 _forget_pending_here(token)
                 return result
-            with _app_for_jobs().app_context():
+            with worker_app().app_context():
                 result = func(*args, **kwargs)
                 _forget_pending_here(token)
                 return result

@@ -125,15 +125,19 @@ def slow_smtp():
 WELCOME = {"name": "Kim", "shop_url": "http://shop.test/"}
 
 
-def worker_env(app, redis_url: str, smtp_port: int) -> dict:
+def worker_env(app, redis_url: str, **settings: str) -> dict:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("MAIL_", "REDIS_", "STRIPE_"))}
     env.update({
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test-secret",
-        "REDIS_URL": redis_url, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
-        "MAIL_USE_TLS": "0", "JOB_RETRY_INTERVALS": "0", "PYTHONPATH": str(PROJECT_ROOT),
+        "REDIS_URL": redis_url, "JOB_RETRY_INTERVALS": "0", "PYTHONPATH": str(PROJECT_ROOT),
+        **settings,
     })
     return env
+
+
+def rq_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("rq")), *args]
 
 
 def children_of(pid: int) -> list[int]:
@@ -150,9 +154,9 @@ def test_a_worker_killed_in_the_middle_of_a_mail_sends_it_on_the_retry(
         jobs.queue_mail("welcome:41", "kim@example.com", "Welcome", "welcome", **WELCOME)
         db.session.commit()
     worker = subprocess.Popen(
-        [str(Path(sys.executable).with_name("rq")), "worker", "--burst", "--url", own_redis.url,
-         job_queue.QUEUE_NAME],
-        cwd=PROJECT_ROOT, env=worker_env(app, own_redis.url, controller.port),
+        rq_command("worker", "--burst", "--url", own_redis.url, job_queue.QUEUE_NAME),
+        cwd=PROJECT_ROOT, env=worker_env(app, own_redis.url, MAIL_SERVER="127.0.0.1",
+                                         MAIL_PORT=str(controller.port), MAIL_USE_TLS="0"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         # The work-horse is inside the SMTP conversation, stalled before the message.
@@ -238,3 +242,37 @@ def test_a_mail_backlog_does_not_hold_up_expiry(app, own_redis):
         assert expiry.get_status() == "finished"
         assert job_queue.queue().count == 200  # the mail waited, the expiry did not
     assert mail.outbox_messages(app.config["MAIL_OUTBOX"]) == []
+
+
+def test_a_worker_waits_out_a_redis_outage_and_then_runs_the_next_job(app, own_redis, tmp_path):
+    from rq import Worker as RQWorker
+
+    outbox = tmp_path / "worker-outbox"
+    app.config.update(REDIS_URL=own_redis.url, JOB_RETRY_INTERVALS=[0])
+    worker = subprocess.Popen(
+        rq_command("worker", "--worker-class", "shophub.platform.worker.Worker",
+                   "--url", own_redis.url, *job_queue.QUEUES_BY_URGENCY),
+        cwd=PROJECT_ROOT, env=worker_env(app, own_redis.url, MAIL_OUTBOX=str(outbox)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: RQWorker.all(connection=Redis.from_url(own_redis.url)), 60,
+                   "the worker to start")
+        own_redis.kill()
+        time.sleep(3)
+        own_redis.start()  # empty: the worker's own record is gone too
+        assert worker.poll() is None, "the worker exited during the outage"
+        with app.app_context():
+            jobs.queue_mail("welcome:61", "kim@example.com", "Welcome", "welcome", **WELCOME)
+            db.session.commit()
+        (message,) = wait_until(lambda: mail.outbox_messages(str(outbox)), 60,
+                                "the worker to send the mail")
+        assert message["To"] == "kim@example.com"
+        assert worker.poll() is None  # the same worker, still running
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            output, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+    assert output.decode(errors="replace").count("Redis is unreachable") == 1
