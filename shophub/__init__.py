@@ -13,7 +13,7 @@ from shophub import cli
 from shophub.accounts import auth
 from shophub.accounts.forms import country_name
 from shophub.cart.identity import current_badge_count
-from shophub.config import load_settings
+from shophub.config import engine_options, load_settings
 from shophub.extensions import cache, csrf, db, limiter, migrate
 from shophub.platform import mail, queue, storage, store_settings
 from shophub.web import errors, filters, flashes, health, routing, security
@@ -70,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_settings(app.instance_path))
     app.config.update(overrides)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
 
     db.init_app(app)
     migrate.init_app(

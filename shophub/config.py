@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from dotenv import load_dotenv
 
@@ -35,10 +36,37 @@ def persistent_secret_key(instance_path: str) -> str:
     return key
 
 
+# Redis on the request path (cache, rate limits, handing over jobs) answers within this, or
+# the request goes on without it: no page waits longer for a Redis that hangs.
+REQUEST_REDIS_TIMEOUT = 0.5
+
+
+def with_request_timeouts(redis_url: str) -> str:
+    """The Redis URL with short connect and reply timeouts (redis-py reads them from the URL)."""
+    parts = urlsplit(redis_url)
+    query = dict(parse_qsl(parts.query))
+    for name in ("socket_timeout", "socket_connect_timeout"):
+        query.setdefault(name, str(REQUEST_REDIS_TIMEOUT))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# Seconds to wait for PostgreSQL to accept a connection: an unreachable database, even one
+# that never answers, gives a 503 within about this, not a timeout of the web worker.
+DATABASE_CONNECT_TIMEOUT = 3
+
+
+def engine_options(database_uri: str, options: dict) -> dict:
+    """SQLAlchemy engine options for the URI: PostgreSQL gets its connect timeout."""
+    if not database_uri.startswith("postgresql"):
+        return options
+    connect_args = {"connect_timeout": DATABASE_CONNECT_TIMEOUT, **options.get("connect_args", {})}
+    return {**options, "connect_args": connect_args}
+
+
 def cache_settings(redis_url: str | None) -> dict:
     """Flask-Caching settings: Redis shared by every worker when configured, else in-process."""
     if redis_url:
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": with_request_timeouts(redis_url),
                 "CACHE_KEY_PREFIX": "shophub:"}
     return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
 
@@ -56,6 +84,9 @@ def mail_settings(env, instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER"),
         "MAIL_FROM_ADDRESS": env.get("MAIL_FROM_ADDRESS", "shop@localhost"),
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
+        # Seconds to wait for the SMTP server to connect or answer, before the send fails
+        # (and the mail job is retried).
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
     }
 
 
@@ -96,9 +127,15 @@ def load_settings(instance_path: str) -> dict:
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
         **mail_settings(env, instance_path),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # While Redis is away, limits are counted in each process, and Flask-Limiter says so.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": REQUEST_REDIS_TIMEOUT,
+                                      "socket_connect_timeout": REQUEST_REDIS_TIMEOUT},
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_ACCOUNT": env.get("RATELIMIT_ACCOUNT", "5 per minute;20 per hour"),
+        # Without Redis, how long a request waits for the jobs it queued before it answers.
+        "INLINE_JOB_WAIT_SECONDS": float(env.get("INLINE_JOB_WAIT_SECONDS", "1")),
         # Seconds before each retry of a failed job; 0 retries at once.
         "JOB_RETRY_INTERVALS": [int(part) for part in
                                 env.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if part],

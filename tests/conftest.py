@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from shophub import create_app
 from shophub.extensions import db
-from shophub.platform import store_settings
+from shophub.platform import outages, store_settings
 from tests.services import require_service
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -79,6 +79,14 @@ def _empty_all_tables() -> None:
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _no_outage_noted_yet():
+    """Each test starts as a fresh process would: no service noted as away."""
+    outages.reset()
+    yield
+    outages.reset()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from flask import current_app
 
 from shophub.catalog import queries as catalog
 from shophub.catalog.filters import CatalogFilters
-from shophub.extensions import cache
+from shophub.platform import cache
 
 T = TypeVar("T")
 
@@ -25,17 +25,10 @@ def _cached(key: str, compute: Callable[[], T]) -> T:
     seconds = current_app.config["CATALOG_CACHE_SECONDS"]
     if seconds <= 0:
         return compute()
-    try:
-        value = cache.get(key)
-    except Exception:  # a cache outage must never take the catalog down with it
-        current_app.logger.warning("catalog cache unavailable", exc_info=True)
-        return compute()
+    value = cache.get(key)
     if value is None:
         value = compute()
-        try:
-            cache.set(key, value, timeout=seconds)
-        except Exception:
-            current_app.logger.warning("catalog cache unavailable", exc_info=True)
+        cache.put(key, value, seconds)
     return value
 
 
@@ -82,7 +75,4 @@ def invalidate() -> None:
     The cache holds only what can be computed again (catalog listings, the store's name and
     currency), so clearing it whole is safe.
     """
-    try:
-        cache.clear()
-    except Exception:
-        current_app.logger.warning("catalog cache could not be cleared", exc_info=True)
+    cache.clear()

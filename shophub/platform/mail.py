@@ -5,6 +5,7 @@ import email.policy
 import hashlib
 import logging
 import os
+import smtplib
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -12,12 +13,41 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from flask import Flask, current_app, render_template
-from flask_mail import Mail, Message
+from flask_mail import Connection, Mail, Message
 
 from shophub.platform import store_settings
 
-mailer = Mail()
 log = logging.getLogger(__name__)
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's SMTP connection, with a timeout on connecting and on every reply."""
+
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        """Connect, say hello, start TLS and log in as Flask-Mail does, within MAIL_TIMEOUT."""
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        host: smtplib.SMTP | smtplib.SMTP_SSL
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class _Mailer(Mail):
+    """Flask-Mail whose connections give up on a server that does not answer."""
+
+    def connect(self) -> Connection:
+        """A connection with MAIL_TIMEOUT on the socket."""
+        return _TimedConnection(current_app.extensions["mail"])
+
+
+mailer = _Mailer()
 
 
 def init_app(app: Flask) -> None:

@@ -11,22 +11,26 @@ when a worker dies in the middle of it. `dispatch_pending_jobs` hands such jobs 
 import functools
 import importlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
+from shophub.config import with_request_timeouts
 from shophub.extensions import db
 from shophub.models import PendingJob
+from shophub.platform import outages
 
 # Queues by urgency: expiry, reconciliation and dispatch never wait behind a mail backlog.
 # Workers serve them in this order: `rq worker shophub-maintenance shophub`.
@@ -40,6 +44,7 @@ DISPATCH_AFTER_SECONDS = 60
 MAX_DISPATCHES = 20
 # RQ jobs whose pending_job row the job deletes itself once it has succeeded.
 STORED_META = "shophub_pending"
+JOB_QUEUE = "The job queue (Redis)"
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 _app_factory: Callable[[], Flask] | None = None
@@ -124,8 +129,8 @@ def _forget_pending_here(token: str | None) -> None:
 
 @functools.cache
 def redis_connection(url: str) -> Redis:
-    """One Redis connection pool per URL and process."""
-    return Redis.from_url(url)
+    """One Redis connection pool per URL and process, with the short timeouts of a request."""
+    return Redis.from_url(with_request_timeouts(url))
 
 
 def queue(name: str = QUEUE_NAME) -> Queue:
@@ -245,15 +250,40 @@ def _release_pending_jobs(session: Session) -> None:
         ]
         return
     del session.info[PENDING_KEY]
-    # The rows are committed. Inline jobs run right here, each in an app context (and so a
-    # database session) of its own: this session must not emit SQL inside its commit hook.
-    # Each row stays until its job has succeeded; the job deletes it.
+    # The rows are committed; each stays until its job has succeeded (the job deletes it).
+    if not current_app.config.get("REDIS_URL"):
+        _run_inline_beside_the_request([entry[1:] for entry in pending])
+        return
     for _owner, token, func, args, kwargs in pending:
         try:
             enqueue(func, *args, token=token, **kwargs)
-        except Exception:  # e.g. Redis down: the commit stands; dispatch retries the job later
-            current_app.logger.exception("Could not queue job %s after commit; it stays "
-                                         "in pending_job", _name(func))
+        except Exception as error:  # Redis away: the commit stands; dispatch queues it later
+            outages.report_failure(JOB_QUEUE, error)
+        else:
+            outages.report_success(JOB_QUEUE)
+
+
+def _run_inline_beside_the_request(calls: list[tuple]) -> None:
+    """Run inline jobs, each in an app context (so a database session) of its own.
+
+    This session must not emit SQL inside its commit hook, hence other sessions. In a
+    request they run in a thread that the request waits for at most INLINE_JOB_WAIT_SECONDS,
+    so that a hung mail server never holds a buyer's page; a job that is cut off by the
+    end of the process keeps its row for dispatch.
+    """
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            for token, func, args, kwargs in calls:
+                _run_inline(func, args, kwargs, token)
+
+    if not has_request_context():
+        run()
+        return
+    runner = threading.Thread(target=run, name="shophub-inline-jobs", daemon=True)
+    runner.start()
+    runner.join(app.config["INLINE_JOB_WAIT_SECONDS"])
 
 
 def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> int:
@@ -271,13 +301,15 @@ def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> i
                                  PendingJob.dispatches < MAX_DISPATCHES)
         .order_by(PendingJob.id).limit(500).with_for_update(skip_locked=True)))
     on_rq = bool(current_app.config.get("REDIS_URL"))
-    if on_rq and rows:
-        # Jobs of workers that died are moved to the failed registry first.
-        for name in QUEUES_BY_URGENCY:
-            StartedJobRegistry(queue=queue(name)).cleanup()
+    try:
+        states = _queue_states([row.token for row in rows]) if on_rq and rows else {}
+    except RedisError as error:  # the queue is away: nothing can be handed over now
+        outages.report_failure(JOB_QUEUE, error)
+        db.session.rollback()
+        return 0
     due = []
     for row in rows:
-        state = _queue_state(row.token) if on_rq else None
+        state = states.get(row.token)
         if state == JobStatus.FINISHED:
             db.session.delete(row)  # it succeeded, but could not delete its row
         elif state is None or state in (JobStatus.FAILED, JobStatus.STOPPED,
@@ -286,29 +318,45 @@ def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> i
             due.append((row.token, row.function, row.arguments))
     db.session.commit()  # counted before running, so a job that kills its process stops too
     dispatched = 0
-    for token, function, arguments in due:
+    for position, (token, function, arguments) in enumerate(due):
         try:
             func = _function_at(function)
+        except (ImportError, AttributeError):
+            current_app.logger.exception("Pending job %s names no job (%s)", token, function)
+            continue
+        try:
             enqueue(func, *arguments.get("args", []), token=token,
                     **arguments.get("kwargs", {}))
-        except Exception:
-            current_app.logger.exception("Could not dispatch pending job %s (%s)", token,
-                                         function)
-            continue
+        except Exception as error:  # the queue is away: these were not handed over after all
+            outages.report_failure(JOB_QUEUE, error)
+            _uncount([entry[0] for entry in due[position:]])
+            break
         dispatched += 1
     return dispatched
 
 
-def _queue_state(token: str) -> str | None:
-    """What RQ knows of a stored job: its status, or None when it has no such job."""
-    try:
-        found = Job.fetch(token, connection=queue().connection)
-    except NoSuchJobError:
-        return None
-    status = found.get_status(refresh=False)
-    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-        found.delete()  # so that the same id can be queued afresh
-    return status
+def _uncount(tokens: list[str]) -> None:
+    db.session.execute(update(PendingJob).where(PendingJob.token.in_(tokens))
+                       .values(dispatches=PendingJob.dispatches - 1))
+    db.session.commit()
+
+
+def _queue_states(tokens: list[str]) -> dict[str, str]:
+    """What RQ knows of stored jobs: each one's status; a job it does not know is left out."""
+    # Jobs of workers that died are moved to the failed registry first.
+    for name in QUEUES_BY_URGENCY:
+        StartedJobRegistry(queue=queue(name)).cleanup()
+    states = {}
+    for token in tokens:
+        try:
+            found = Job.fetch(token, connection=queue().connection)
+        except NoSuchJobError:
+            continue
+        status = found.get_status(refresh=False)
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            found.delete()  # so that the same id can be queued afresh
+        states[token] = status
+    return states
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -6,8 +6,9 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from shophub.extensions import cache, db
+from shophub.extensions import db
 from shophub.models import StoreSettings
+from shophub.platform import cache
 
 DEFAULT_TAX_RATE_BP = 0
 DEFAULT_RESERVATION_MINUTES = 30
@@ -65,17 +66,10 @@ def identity() -> StoreIdentity:
     memo = g.get("store_identity")
     if memo is not None:
         return memo
-    try:
-        memo = cache.get(IDENTITY_CACHE_KEY)
-    except Exception:  # a cache outage must not take every page down with it
-        current_app.logger.warning("store settings cache unavailable", exc_info=True)
-        memo = None
+    memo = cache.get(IDENTITY_CACHE_KEY)
     if not isinstance(memo, StoreIdentity):
         memo = _read_identity()
-        try:
-            cache.set(IDENTITY_CACHE_KEY, memo, timeout=IDENTITY_CACHE_SECONDS)
-        except Exception:
-            current_app.logger.warning("store settings cache unavailable", exc_info=True)
+        cache.put(IDENTITY_CACHE_KEY, memo, IDENTITY_CACHE_SECONDS)
     g.store_identity = memo
     return memo
 
@@ -83,12 +77,9 @@ def identity() -> StoreIdentity:
 def forget_identity() -> None:
     """Drop the cached name and currency; call after committing a change to either."""
     g.pop("store_identity", None)
-    try:
-        # Cached catalog HTML shows the currency too, and the cache only holds what can be
-        # computed again, so all of it goes.
-        cache.clear()
-    except Exception:
-        current_app.logger.warning("store settings cache unavailable", exc_info=True)
+    # Cached catalog HTML shows the currency too, and the cache only holds what can be
+    # computed again, so all of it goes.
+    cache.clear()
 
 
 @event.listens_for(Session, "after_flush")

@@ -1,13 +1,20 @@
 """Designed error pages; an HTMX request gets just the message fragment."""
 
+import contextlib
 import math
 import time
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from shophub.extensions import limiter
+from shophub.extensions import db, limiter
+from shophub.platform import outages
 from shophub.web.htmx import render_page_or_block
+
+DATABASE = "The database"
+# How long a client (or a payment provider's webhook) is asked to wait while it is away.
+UNAVAILABLE_RETRY_SECONDS = 30
 
 
 def render_error(error: HTTPException):
@@ -35,10 +42,37 @@ def render_rate_limited(error: HTTPException):
     return response
 
 
+def render_database_unavailable(error: Exception):
+    """503 while the database is away: a page that says so, and a Retry-After header.
+
+    The page is rendered without the context processors, which read the database, and a JSON
+    body answers the webhooks, so that the provider retries.
+    """
+    outages.report_failure(DATABASE, error)
+    with contextlib.suppress(Exception):  # the connection is gone; the session resets anyway
+        db.session.rollback()
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS), "Cache-Control": "no-store"}
+    if request.path.startswith("/webhooks/"):
+        return {"error": "temporarily unavailable"}, 503, headers
+    template = current_app.jinja_env.get_template("errors/unavailable.html")
+    page = template.render(store_name=current_app.config["STORE_NAME"], request=request,
+                           url_for=current_app.url_for)
+    return page, 503, headers
+
+
+def _note_database_back(response):
+    if outages.is_away(DATABASE) and response.status_code < 500:
+        outages.report_success(DATABASE)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(429, render_rate_limited)
+    app.register_error_handler(OperationalError, render_database_unavailable)
+    app.register_error_handler(InterfaceError, render_database_unavailable)
+    app.after_request(_note_database_back)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

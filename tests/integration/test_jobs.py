@@ -296,7 +296,7 @@ def test_a_mail_that_could_not_be_queued_is_dispatched_later_once(app, caplog):
     assert keys(app) == ["order:5"]
     assert outbox(app) == []
     assert pending_functions(app) == ["shophub.platform.jobs.send_mail_job"]
-    assert "stays in pending_job" in caplog.text
+    assert "The job queue (Redis) is unreachable" in caplog.text
 
     app.config["REDIS_URL"] = None  # the queue is back (inline here)
     with app.app_context():
@@ -323,6 +323,15 @@ def test_reset_and_invite_links_never_sit_in_pending_job(app):
         (stored,) = db.session.scalars(select(PendingJob))
         assert stored.arguments["args"][0] == "welcome:7"  # only the mail with no secret
         assert links and links[0] not in json.dumps(stored.arguments)
+
+
+def test_dispatch_while_the_queue_is_away_hands_over_nothing_and_counts_nothing(app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    with app.app_context():
+        jobs.queue_mail(*WELCOME[:4], **WELCOME[4])
+        db.session.commit()
+        assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 0
+        assert db.session.scalars(select(PendingJob.dispatches)).all() == [0]
 
 
 def test_dispatch_command_hands_over_old_pending_jobs(app):
