@@ -5,7 +5,9 @@ import math
 import time
 
 from flask import Flask, current_app, render_template, request
+from sqlalchemy import event
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shophub.extensions import db, limiter
@@ -60,10 +62,11 @@ def render_database_unavailable(error: Exception):
     return page, 503, headers
 
 
-def _note_database_back(response):
-    if outages.is_away(DATABASE) and response.status_code < 500:
+@event.listens_for(Pool, "checkout")
+def _note_database_back(dbapi_connection, connection_record, connection_proxy) -> None:
+    """A connection came out of the pool alive (pre-ping included): the database is there."""
+    if outages.is_away(DATABASE):
         outages.report_success(DATABASE)
-    return response
 
 
 def init_app(app: Flask) -> None:
@@ -72,7 +75,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(429, render_rate_limited)
     app.register_error_handler(OperationalError, render_database_unavailable)
     app.register_error_handler(InterfaceError, render_database_unavailable)
-    app.after_request(_note_database_back)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

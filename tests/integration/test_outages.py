@@ -128,7 +128,7 @@ def test_a_hung_redis_holds_no_page_longer_than_its_timeouts(database_url, tmp_p
 
 # --- the database away -----------------------------------------------------------------------
 
-def test_with_the_database_unreachable_pages_webhooks_and_health_answer_503(tmp_path):
+def test_with_the_database_unreachable_pages_webhooks_and_health_answer_503(tmp_path, caplog):
     app = make_app(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/shop", tmp_path,
                    STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     client = app.test_client()
@@ -147,6 +147,8 @@ def test_with_the_database_unreachable_pages_webhooks_and_health_answer_503(tmp_
     webhook = client.post("/webhooks/stripe", data=body, content_type="application/json",
                           headers={"Stripe-Signature": sign_payload(body, WEBHOOK_SECRET)})
     assert webhook.status_code == 503 and webhook.headers["Retry-After"] == "30"
+    assert caplog.text.count("The database is unreachable") == 1  # one warning, not five
+    assert "is back" not in caplog.text  # static files and 503s say nothing of the database
 
 
 def test_a_database_that_never_answers_gives_503_within_about_3_seconds(tmp_path,
