@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Flask, session
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from shophub.accounts import users
 from shophub.cart import service as carts
@@ -48,6 +48,10 @@ def start_session(user: User, remember: bool) -> None:
 
 
 def end_session() -> None:
-    """Log out and forget everything in the session."""
+    """Log out on every device: the account's session token changes, so a copied session or
+    remember-me cookie opens nothing any more; then forget everything in this session."""
+    if current_user.is_authenticated:
+        users.end_every_session(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()

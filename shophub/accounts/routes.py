@@ -85,6 +85,15 @@ def logout():
     return redirect(url_for("shop.home"), code=303)
 
 
+@bp.post("/sessions/end")
+@login_required
+def sign_out_everywhere():
+    """End every session of the account, on this device and every other."""
+    auth.end_session()
+    flash("You are signed out on every device. Log in again to go on.", "success")
+    return redirect(url_for("account.login"), code=303)
+
+
 @bp.route("/password/reset", methods=["GET", "POST"])
 @per_ip()
 @per_account()

@@ -110,6 +110,11 @@ def set_password(user: User, password: str) -> None:
     if problems:
         raise AccountError(" ".join(problems), field="password")
     user.password_hash = hash_password(password)
+    end_every_session(user)
+
+
+def end_every_session(user: User) -> None:
+    """End every login session of the user, on every device (not committed)."""
     user.session_token = new_session_token()
 
 

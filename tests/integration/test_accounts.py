@@ -271,3 +271,68 @@ def test_a_weak_new_password_keeps_the_reset_link_usable(app, client):
     assert "Use at least 10 characters." in weak.get_data(as_text=True)
     new = "brand new passphrase"
     assert client.post(link, data={"password": new, "confirm": new}).status_code == 303
+
+
+def copy_of(client, cookie: str = "session"):
+    """Another browser holding a copy of `client`'s cookie."""
+    thief = client.application.test_client()
+    thief.set_cookie(cookie, client.get_cookie(cookie).value)
+    return thief
+
+
+def test_a_session_cookie_copied_before_logout_opens_nothing_after_it(app, client):
+    with app.app_context():
+        make_user("kim@example.com")
+    log_in(client, "kim@example.com")
+    thief = copy_of(client)
+    assert thief.get("/account/profile").status_code == 200  # the copy works while logged in
+    assert client.post("/account/logout").status_code == 303
+    assert thief.get("/account/profile").status_code == 302
+
+
+def test_logout_ends_the_remember_me_cookie_too(app, client):
+    with app.app_context():
+        make_user("kim@example.com")
+    log_in(client, "kim@example.com", remember=True)
+    thief = copy_of(client, "remember_token")
+    assert thief.get("/account/profile").status_code == 200
+    client.post("/account/logout")
+    assert thief.get("/account/profile").status_code == 302
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_account(app, client):
+    with app.app_context():
+        make_user("kim@example.com")
+    log_in(client, "kim@example.com")
+    laptop = app.test_client()
+    log_in(laptop, "kim@example.com")
+    thief = copy_of(client)
+    profile = client.get("/account/profile").get_data(as_text=True)
+    assert "Sign out everywhere" in profile
+    response = client.post("/account/sessions/end")
+    assert response.status_code == 303 and response.location.endswith("/account/login")
+    for browser in (client, laptop, thief):
+        assert browser.get("/account/profile").status_code == 302
+    log_in(client, "kim@example.com")  # the password still works
+    assert client.get("/account/profile").status_code == 200
+
+
+def test_sign_out_everywhere_is_a_post_for_logged_in_accounts_only(app, client):
+    assert client.get("/account/sessions/end").status_code == 405
+    assert client.post("/account/sessions/end").status_code == 302
+
+
+def test_a_cookie_copied_before_a_deactivation_stays_dead_after_reactivation(app, client):
+    from shophub.admin.people import service as staff
+
+    with app.app_context():
+        make_user("kim@example.com")
+        make_user("boss@example.com", role="admin")
+    log_in(client, "kim@example.com")
+    thief = copy_of(client)
+    with app.app_context():
+        boss = db.session.scalar(select(User).where(User.email == "boss@example.com"))
+        kim = db.session.scalar(select(User).where(User.email == "kim@example.com"))
+        staff.deactivate(boss, kim)
+        staff.reactivate(boss, kim)
+    assert thief.get("/account/profile").status_code == 302
