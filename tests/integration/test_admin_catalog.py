@@ -435,6 +435,26 @@ def test_bad_uploads_are_refused(app, catalog, staff, payload, filename, alt, me
     assert not list(Path(app.config["MEDIA_ROOT"]).rglob("*.webp"))
 
 
+@pytest.mark.parametrize("size", [(1, 3000), (3000, 1), (900, 100)])
+def test_pictures_of_extreme_shape_are_refused_with_a_message(app, catalog, staff, size):
+    mug = variant_of(app, "CERAMIC-MUG-0")
+    response = upload(staff, mug["product_id"], png_bytes(size, "RGB"))
+    assert response.status_code == 422
+    assert f"{size[0]} × {size[1]} pixels: crop it" in response.get_data(as_text=True)
+    assert not list(Path(app.config["MEDIA_ROOT"]).rglob("*.webp"))
+
+
+def test_a_banner_of_extreme_shape_is_refused_with_a_message(app, catalog, staff):
+    response = staff.post("/admin/banners/new", data={
+        "title": "Thin", "position": "1", "image_alt": "A line",
+        "image": (BytesIO(png_bytes((4000, 2), "RGB")), "line.png"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "4000 × 2 pixels: crop it" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Banner).where(Banner.title == "Thin")) is None
+
+
 def test_too_many_pixels_are_refused_before_decoding(app, catalog, staff, monkeypatch):
     monkeypatch.setattr(pictures, "MAX_IMAGE_PIXELS", 100 * 100)
     mug = variant_of(app, "CERAMIC-MUG-0")

@@ -32,6 +32,9 @@ from shophub.platform.storage import IMAGE_WIDTHS
 # Uploads: checked here rather than with MAX_CONTENT_LENGTH, so other forms keep their limits.
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+# A picture at most this many times as wide as it is tall, or as tall as it is wide: beyond it
+# a web size would round to no pixels at all one way, or to millions the other.
+MAX_ASPECT_RATIO = 8
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
@@ -61,6 +64,12 @@ def read_picture(upload) -> Image.Image:
                     raise CatalogAdminError(
                         f"The picture is {width} × {height} pixels; the most is "
                         f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels.")
+                if width < 1 or height < 1 or max(width, height) > MAX_ASPECT_RATIO * min(
+                        width, height):
+                    raise CatalogAdminError(
+                        f"The picture is {width} × {height} pixels: crop it so that it is at "
+                        f"most {MAX_ASPECT_RATIO} times as wide as it is tall, or as tall as "
+                        "it is wide.")
                 probe.verify()
             image = Image.open(BytesIO(data), formats=IMAGE_FORMATS)
             image.load()
