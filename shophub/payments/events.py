@@ -5,6 +5,7 @@ import logging
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from shophub.core.numbers import parse_whole
 from shophub.extensions import db
 from shophub.models import Payment, ProcessedEvent
 from shophub.orders import service as orders
@@ -18,6 +19,96 @@ SOURCE = "stripe webhook"
 DUPLICATE = "duplicate"
 IGNORED = "ignored"
 HANDLED = "handled"
+MALFORMED = "malformed"
+
+
+class MalformedEvent(ValueError):
+    """A signed event whose object is not shaped as its type promises."""
+
+
+# A signed, named event whose object does not parse is acknowledged (2xx) as MALFORMED, not
+# refused: the provider would only deliver the same bytes again, for days. It is logged in one
+# line and changes nothing, and its id is not recorded, so a corrected event under the same id
+# would still be handled.
+def _id(obj: dict, key: str, *, required: bool = False) -> None:
+    value = obj.get(key)
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not 0 < len(value) <= 255:
+        raise MalformedEvent(f"{key} is not an id")
+
+
+def _text(obj: dict, key: str) -> None:
+    value = obj.get(key)
+    if value is not None and not (isinstance(value, str) and len(value) <= 1000):
+        raise MalformedEvent(f"{key} is not text")
+
+
+def _whole(obj: dict, key: str) -> None:
+    value = obj.get(key)
+    if value is None or (type(value) is int and value >= 0):
+        return
+    if isinstance(value, str) and parse_whole(value, high=10**15) is not None:
+        return  # localstripe writes amounts as strings
+    raise MalformedEvent(f"{key} is not a whole number")
+
+
+def _mapping(obj: dict, key: str) -> dict:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{key} is not an object")
+    return value
+
+
+def _check_intent(obj: dict) -> None:
+    _id(obj, "id", required=True)
+    for key in ("amount", "created"):
+        _whole(obj, key)
+    for key in ("currency", "status", "client_secret"):
+        _text(obj, key)
+    metadata = _mapping(obj, "metadata")
+    if not all(isinstance(value, str) for value in metadata.values()):
+        raise MalformedEvent("metadata holds something other than text")
+    _text(_mapping(obj, "last_payment_error"), "message")
+    charge = obj.get("latest_charge")
+    if isinstance(charge, dict):
+        _id(charge, "id")
+    else:
+        _id(obj, "latest_charge")
+    _check_list(_mapping(obj, "charges"), lambda item: _id(item, "id"))
+
+
+def _check_charge(obj: dict) -> None:
+    _id(obj, "id", required=True)
+    _id(obj, "payment_intent")
+    _whole(obj, "amount_refunded")
+
+    def refund(item: dict) -> None:
+        _id(item, "id", required=True)
+        _whole(item, "amount")
+        _text(item, "status")
+
+    _check_list(_mapping(obj, "refunds"), refund)
+
+
+def _check_dispute(obj: dict) -> None:
+    _id(obj, "id", required=True)
+    for key in ("charge", "payment_intent"):
+        _id(obj, key)
+    for key in ("status", "reason"):
+        _text(obj, key)
+
+
+def _check_list(listing: dict, check_item) -> None:
+    items = listing.get("data")
+    if items is None:
+        return
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise MalformedEvent("data is not a list of objects")
+    for item in items:
+        check_item(item)
 
 
 def _intent_event(event: WebhookEvent) -> str:
@@ -62,14 +153,15 @@ def _dispute(event: WebhookEvent) -> str:
     return HANDLED
 
 
+# Event type: (what its object must look like, what applying it does).
 HANDLERS = {
-    "payment_intent.succeeded": _intent_event,
-    "payment_intent.processing": _intent_event,
-    "payment_intent.payment_failed": _intent_event,
-    "payment_intent.canceled": _intent_event,
-    "charge.refunded": _charge_refunded,
-    "charge.dispute.created": _dispute,
-    "charge.dispute.closed": _dispute,
+    "payment_intent.succeeded": (_check_intent, _intent_event),
+    "payment_intent.processing": (_check_intent, _intent_event),
+    "payment_intent.payment_failed": (_check_intent, _intent_event),
+    "payment_intent.canceled": (_check_intent, _intent_event),
+    "charge.refunded": (_check_charge, _charge_refunded),
+    "charge.dispute.created": (_check_dispute, _dispute),
+    "charge.dispute.closed": (_check_dispute, _dispute),
 }
 
 
@@ -79,10 +171,17 @@ def handle(event: WebhookEvent) -> str:
     The id is written in the same transaction as the event's effects, so an event whose
     handling fails is not marked seen and the provider's retry is handled afresh.
     """
+    check, handler = HANDLERS.get(event.type, (None, None))
+    if check is not None:
+        try:
+            check(event.object)
+        except MalformedEvent as problem:
+            log.warning("Event %s (%s) is malformed: %s; acknowledged, nothing changed",
+                        event.id, event.type, problem)
+            return MALFORMED
     if not _record(event):
         db.session.rollback()
         return DUPLICATE
-    handler = HANDLERS.get(event.type)
     outcome = handler(event) if handler is not None else IGNORED
     if not db.session().in_transaction():
         # The handler committed (the id with it) or found nothing to do and rolled back (the

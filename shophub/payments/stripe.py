@@ -22,6 +22,8 @@ STRIPE_API_VERSION = "2026-10-28.endive"
 NETWORK_TIMEOUT_SECONDS = 10
 MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE_SECONDS = 300
+# The processed_event column holds event ids up to this length.
+MAX_EVENT_ID_LENGTH = 120
 
 UNREACHABLE_MESSAGE = "The payment service could not be reached. Please try again."
 DECLINED_MESSAGE = "Your card was declined."
@@ -147,7 +149,13 @@ class StripeProvider:
             raise WebhookError("The webhook body is not a Stripe event.")
         envelope = data.get("data")
         obj = envelope.get("object") if isinstance(envelope, dict) else None
-        if not data.get("id") or not data.get("type") or not isinstance(obj, dict):
+        event_id, event_type, created = data.get("id"), data.get("type"), data.get("created", 0)
+        # An envelope we cannot name (no usable id, type or time) is refused with a 400, like an
+        # unsigned one: there is no event id to acknowledge. A named event whose object does not
+        # parse is acknowledged instead (events.MALFORMED).
+        if (not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH
+                or not isinstance(event_type, str) or not 0 < len(event_type) <= 80
+                or not isinstance(obj, dict)
+                or (not isinstance(created, int) or isinstance(created, bool))):
             raise WebhookError("The webhook body is not a Stripe event.")
-        return WebhookEvent(id=data["id"], type=data["type"], object=obj,
-                            created=int(data.get("created") or 0))
+        return WebhookEvent(id=event_id, type=event_type, object=obj, created=created)

@@ -532,3 +532,63 @@ def test_an_unknown_event_type_is_acknowledged_recorded_and_ignored(app, client)
         assert state(order_id) == before
         assert post_event(client, body).get_json()["outcome"] == "duplicate"
         assert count_rows(ProcessedEvent) == 1
+
+
+def _envelope(created=None, event_id=None):
+    def tamper(obj: dict) -> bytes:
+        envelope = json.loads(event_body("payment_intent.succeeded", obj))
+        if created is not None:
+            envelope["created"] = created
+        if event_id is not None:
+            envelope["id"] = event_id
+        return json.dumps(envelope).encode()
+    return tamper
+
+
+@pytest.mark.parametrize("make_body", [
+    pytest.param(_envelope(created="abc"), id="created-abc"),
+    pytest.param(_envelope(event_id="evt_" + "x" * 130), id="id-over-120"),
+])
+def test_a_signed_envelope_that_names_no_event_gets_400(app, client, make_body):
+    with app.app_context():
+        order_id, _variant_id, intent_id = placed_order()
+        before = state(order_id)
+        response = post_event(client, make_body(intent_object(intent_id, order_id)))
+        assert response.status_code == 400
+        assert count_rows(ProcessedEvent) == 0 and state(order_id) == before
+
+
+def _without(key):
+    return lambda obj: {k: v for k, v in obj.items() if k != key}
+
+
+@pytest.mark.parametrize(("event_type", "change"), [
+    pytest.param("payment_intent.succeeded", _without("id"), id="object-without-id"),
+    pytest.param("payment_intent.succeeded", lambda obj: {**obj, "amount": "abc"},
+                 id="amount-abc"),
+    pytest.param("payment_intent.succeeded", lambda obj: {**obj, "metadata": "x"},
+                 id="metadata-x"),
+    pytest.param("charge.refunded", lambda obj: {"id": charge_of(obj["id"]),
+                                                 "payment_intent": obj["id"],
+                                                 "amount_refunded": "lots"},
+                 id="amount-refunded-lots"),
+    pytest.param("charge.refunded", lambda obj: {"id": charge_of(obj["id"]),
+                                                 "payment_intent": obj["id"],
+                                                 "amount_refunded": 100,
+                                                 "refunds": {"data": "x"}},
+                 id="refunds-data-x"),
+])
+def test_a_signed_event_whose_object_does_not_parse_is_acknowledged_and_changes_nothing(
+        app, client, caplog, event_type, change):
+    with app.app_context():
+        order_id, variant_id, intent_id = placed_order()
+        pay_by_webhook(client, order_id, intent_id)
+        before = state(order_id)
+        events_before = count_rows(ProcessedEvent)
+        obj = change(intent_object(intent_id, order_id))
+        response = post_event(client, event_body(event_type, obj, "evt_malformed_1"))
+        assert response.status_code == 200
+        assert response.get_json()["outcome"] == "malformed"
+        assert count_rows(ProcessedEvent) == events_before  # not even the id is recorded
+        assert state(order_id) == before
+    assert caplog.text.count("evt_malformed_1 (" + event_type + ") is malformed") == 1
