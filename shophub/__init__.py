@@ -16,7 +16,7 @@ from shophub.cart.identity import current_badge_count
 from shophub.config import engine_options, load_settings
 from shophub.extensions import cache, csrf, db, limiter, migrate
 from shophub.platform import mail, queue, storage, store_settings
-from shophub.web import errors, filters, flashes, health, routing, security
+from shophub.web import errors, filters, flashes, health, request_guard, routing, security
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     queue.init_app(app)
     mail.init_app(app)
     security.init_app(app)
+    request_guard.init_app(app)
     if app.config["PROXY_HOPS"]:
         # Behind N trusted proxies, read the client address (for rate limits) from X-Forwarded-*.
         hops = app.config["PROXY_HOPS"]

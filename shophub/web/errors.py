@@ -79,6 +79,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error")
+        # The failed statement may have left the session unusable; the page must not fail too.
+        with contextlib.suppress(Exception):
+            db.session.rollback()
         try:
             return render_error(InternalServerError())
         except Exception:
