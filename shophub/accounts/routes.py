@@ -12,7 +12,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from shophub.accounts import address_book, auth, password_reset, users, wishlist
+from shophub.accounts import address_book, auth, login_guard, password_reset, users, wishlist
 from shophub.accounts.forms import (
     AddressForm,
     ChangePasswordForm,
@@ -59,19 +59,25 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @per_ip()
-@per_account()
 def login():
-    """Log in with email and password."""
+    """Log in with email and password; guessing one account from one address is slowed."""
     if current_user.is_authenticated:
         return redirect(_after_login_url())
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
+        address = request.remote_addr or ""
+        wait = login_guard.seconds_to_wait(form.email.data, address)
+        if wait:
+            return render_template("account/login.html", form=form, failed=False,
+                                   wait=wait), 429, {"Retry-After": str(wait)}
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
+            login_guard.forget(form.email.data, address)
             auth.start_session(user, remember=form.remember.data)
             flash("You are logged in.", "success")
             return redirect(_after_login_url(), code=303)
+        login_guard.note_failure(form.email.data, address)
         failed = True
     status = 422 if failed or form.errors else 200
     return render_template("account/login.html", form=form, failed=failed), status

@@ -39,6 +39,16 @@ def put(key: str, value: Any, seconds: int) -> None:
         outages.report_success(SERVICE)
 
 
+def delete(key: str) -> None:
+    """Forget one cached value; while the cache is away it expires on its own."""
+    try:
+        cache.delete(key)
+    except Exception as error:
+        outages.report_failure(SERVICE, error)
+    else:
+        outages.report_success(SERVICE)
+
+
 def clear() -> None:
     """Forget everything cached; while the cache is away, entries expire on their own."""
     try:

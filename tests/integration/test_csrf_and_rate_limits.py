@@ -70,22 +70,58 @@ def test_login_is_limited_per_ip_with_a_429_that_says_when(app):
     assert other_ip.get("/account/login").status_code == 200
 
 
-def test_login_is_limited_per_account_across_addresses(app):
+def login_from(app, address: str, email: str, password: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    token = token_from(client.get("/account/login").get_data(as_text=True))
+    response = client.post("/account/login", data={"email": email, "password": password,
+                                                   "csrf_token": token})
+    return client, response
+
+
+def test_a_victim_logs_in_while_an_attacker_guesses_their_email_from_elsewhere(app):
     with app.app_context():
         make_user()
-    for n in range(2):
-        attacker = app.test_client()
-        attacker.environ_base["REMOTE_ADDR"] = f"10.0.1.{n}"
-        token = token_from(attacker.get("/account/login").get_data(as_text=True))
-        attacker.post("/account/login", data={"email": "shopper@example.com",
-                                              "password": "guess", "csrf_token": token})
-    third = app.test_client()
-    third.environ_base["REMOTE_ADDR"] = "10.0.1.99"
-    token = token_from(third.get("/account/login").get_data(as_text=True))
-    response = third.post("/account/login", data={"email": "Shopper@example.com ",
-                                                   "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 429
-    assert third.get("/account/profile").status_code == 302
+    statuses = []
+    for attempt in range(12):  # a fresh client each time, so the per-address limit of 3 a
+        # minute is met by another address each time: only the account guard is at work
+        _, response = login_from(app, f"10.0.1.{attempt % 2}", "shopper@example.com", "guess")
+        statuses.append(response.status_code)
+    assert 429 in statuses  # the guessing is slowed
+    victim, response = login_from(app, "10.0.1.99", "Shopper@example.com ", PASSWORD)
+    assert response.status_code == 303
+    assert victim.get("/account/profile").status_code == 200
+
+
+def test_guessing_one_account_from_one_address_waits_longer_after_each_failure(app):
+    from shophub.accounts import login_guard
+
+    with app.app_context():
+        make_user()
+        waits = []
+        for _ in range(6):
+            login_guard.note_failure("shopper@example.com", "10.0.2.1")
+            waits.append(login_guard.seconds_to_wait("shopper@example.com", "10.0.2.1"))
+        assert waits[:2] == [0, 0] and waits[2] > 0
+        assert waits[2] < waits[3] < waits[4] < waits[5] <= login_guard.LONGEST_WAIT
+        assert login_guard.seconds_to_wait("shopper@example.com", "10.0.2.2") == 0
+    _, refused = login_from(app, "10.0.2.1", "shopper@example.com", PASSWORD)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many wrong passwords for this account" in refused.get_data(as_text=True)
+
+
+def test_the_right_password_clears_the_count_for_that_address(app):
+    from shophub.accounts import login_guard
+
+    with app.app_context():
+        make_user()
+        login_guard.note_failure("shopper@example.com", "10.0.3.1")
+        login_guard.note_failure("shopper@example.com", "10.0.3.1")
+    _, response = login_from(app, "10.0.3.1", "shopper@example.com", PASSWORD)
+    assert response.status_code == 303
+    with app.app_context():
+        login_guard.note_failure("shopper@example.com", "10.0.3.1")
+        assert login_guard.seconds_to_wait("shopper@example.com", "10.0.3.1") == 0
 
 
 @pytest.mark.parametrize("path", ["/account/register", "/account/password/reset"])
