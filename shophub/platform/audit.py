@@ -31,6 +31,20 @@ def record(action: str, entity_type: str, entity_id: int | None, summary: str = 
     return entry
 
 
+def record_save(entity_type: str, entity_id: int, label: str, before: dict | None,
+                after: dict) -> bool:
+    """Audit a save: `<type>.created` when `before` is None, `<type>.updated` when something
+    changed, nothing for a save that changed nothing; returns whether an entry was added."""
+    if before is None:
+        record(f"{entity_type}.created", entity_type, entity_id, f"{label} created", after=after)
+        return True
+    if before != after:
+        record(f"{entity_type}.updated", entity_type, entity_id, f"{label} edited",
+               before=before, after=after)
+        return True
+    return False
+
+
 class AuditEntryImmutable(RuntimeError):
     """Raised when code tries to change or delete an audit entry."""
 

@@ -124,12 +124,7 @@ def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banne
     banner.image_alt, banner.active, banner.position = alt, draft.active, position
     db.session.flush()
     after = _banner_snapshot(banner)
-    if before is None:
-        audit.record("banner.created", "banner", banner.id, f"Banner “{title}” created",
-                     after=after)
-    elif before != after:
-        audit.record("banner.updated", "banner", banner.id, f"Banner “{title}” edited",
-                     before=before, after=after)
+    audit.record_save("banner", banner.id, f"Banner “{title}”", before, after)
     try:
         commit_and_refresh_listings()
     except Exception:

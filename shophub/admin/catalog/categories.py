@@ -95,12 +95,7 @@ def save_category(category: Category | None, name, slug, description, position) 
     category.position = position_value
     db.session.flush()
     after = _category_snapshot(category)
-    if before is None:
-        audit.record("category.created", "category", category.id, f"Category {name} created",
-                     after=after)
-    elif before != after:
-        audit.record("category.updated", "category", category.id, f"Category {name} edited",
-                     before=before, after=after)
+    audit.record_save("category", category.id, f"Category {name}", before, after)
     try:
         commit_and_refresh_listings()
     except IntegrityError:

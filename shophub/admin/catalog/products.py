@@ -288,13 +288,9 @@ def save_product(product: Product | None, draft: ProductDraft, currency: str) ->
             product.variants.append(variant)
     db.session.flush()
     after = _snapshot(product, currency)
-    if creating:
-        audit.record("product.created", "product", product.id, f"{product.name} created",
-                     after=after)
-    elif before != after:
+    if audit.record_save("product", product.id, product.name, None if creating else before,
+                         after) and not creating:
         product.updated_at = utcnow()
-        audit.record("product.updated", "product", product.id, f"{product.name} edited",
-                     before=before, after=after)
     try:
         commit_and_refresh_listings()
     except IntegrityError:
