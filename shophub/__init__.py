@@ -14,9 +14,20 @@ from shophub.accounts import auth
 from shophub.accounts.forms import country_name
 from shophub.cart.identity import current_badge_count
 from shophub.config import engine_options, load_settings
-from shophub.extensions import cache, csrf, db, limiter, migrate
-from shophub.platform import mail, queue, storage, store_settings
-from shophub.web import errors, filters, flashes, health, request_guard, routing, security
+from shophub.extensions import cache, compress, csrf, db, limiter, migrate
+from shophub.platform import logs, mail, production, queue, storage, store_settings
+from shophub.web import (
+    errors,
+    filters,
+    flashes,
+    health,
+    request_guard,
+    request_id,
+    routing,
+    security,
+    static_files,
+)
+from shophub.web import metrics as web_metrics
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -70,8 +81,11 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_settings(app.instance_path))
     app.config.update(overrides)
+    production.refuse_unsafe_settings(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    logs.configure_logging(app)
+    web_metrics.init_app(app)  # first, so that the other hooks are inside the timing
 
     db.init_app(app)
     migrate.init_app(
@@ -84,7 +98,10 @@ def create_app(config: dict | None = None) -> Flask:
     queue.init_app(app)
     mail.init_app(app)
     security.init_app(app)
+    compress.init_app(app)
+    static_files.init_app(app)
     request_guard.init_app(app)
+    request_id.init_app(app)
     if app.config["PROXY_HOPS"]:
         # Behind N trusted proxies, read the client address (for rate limits) from X-Forwarded-*.
         hops = app.config["PROXY_HOPS"]
@@ -111,6 +128,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(invites_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(web_metrics.bp)
     errors.init_app(app)
     cli.init_app(app)
 

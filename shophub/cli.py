@@ -2,7 +2,7 @@
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
 shophub_cli = AppGroup("shophub", help="ShopHub maintenance commands.")
 
@@ -80,6 +80,36 @@ def dispatch_jobs_command(seconds: int | None) -> None:
     count = queue.dispatch_pending_jobs(
         queue.DISPATCH_AFTER_SECONDS if seconds is None else seconds)
     click.echo(f"Dispatched {count} pending jobs.")
+
+
+def _app_with_redis(info: ScriptInfo, process: str) -> Flask:
+    app = info.load_app()
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException(f"REDIS_URL is unset: the {process} needs Redis (without it, "
+                                   "jobs run in the web process).")
+    return app
+
+
+# Long-running processes: outside any app context, as `rq worker` runs them.
+@shophub_cli.command("worker", with_appcontext=False)
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@pass_script_info
+def worker_command(info: ScriptInfo, queues: tuple[str, ...], burst: bool) -> None:
+    """Run background jobs from REDIS_URL's queues (default: all, the most urgent first)."""
+    from shophub.platform import queue, worker
+
+    worker.run_worker(_app_with_redis(info, "worker"), queues or queue.QUEUES_BY_URGENCY,
+                      burst=burst)
+
+
+@shophub_cli.command("scheduler", with_appcontext=False)
+@pass_script_info
+def scheduler_command(info: ScriptInfo) -> None:
+    """Queue the periodic jobs (expiry, reconciliation, dispatch) on time, until stopped."""
+    from shophub.platform import scheduler
+
+    scheduler.run_scheduler(_app_with_redis(info, "scheduler"))
 
 
 def init_app(app: Flask) -> None:

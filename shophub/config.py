@@ -1,5 +1,6 @@
 """Settings read from the environment (and an optional .env), with safe local defaults."""
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -90,6 +91,31 @@ def mail_settings(env, instance_path: str) -> dict:
     }
 
 
+def media_settings(env, instance_path: str) -> dict:
+    """Where pictures are kept: a folder under MEDIA_ROOT, or an S3(-compatible) bucket."""
+    storage = (env.get("MEDIA_STORAGE") or "local").strip().lower()
+    if storage not in ("local", "s3"):
+        raise ValueError(f"MEDIA_STORAGE {storage!r} is not 'local' or 's3'")
+    if storage == "s3" and not env.get("S3_BUCKET"):
+        raise ValueError("MEDIA_STORAGE=s3 needs S3_BUCKET")
+    return {
+        "MEDIA_STORAGE": storage,
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
+        # A public base URL of the pictures (a CDN in front of the bucket); unset: /media.
+        "MEDIA_URL": env.get("MEDIA_URL") or None,
+        "S3_BUCKET": env.get("S3_BUCKET"),
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": env.get("S3_REGION") or None,
+    }
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDRs (`10.0.0.0/8,::1/128`); a bad one stops the start-up."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                 for part in text.split(",") if part.strip())
+
+
 def load_settings(instance_path: str) -> dict:
     """Build the Flask config mapping from the environment."""
     load_dotenv(override=False)
@@ -103,10 +129,12 @@ def load_settings(instance_path: str) -> dict:
     return {
         "SECRET_KEY": env.get("SECRET_KEY") or persistent_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's error (and so its traceback in the logs) shows
+        # no values, which hold customers' addresses and names.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "STORE_NAME": env.get("STORE_NAME", "ShopHub Demo Store"),
         "STORE_CURRENCY": currency,
-        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
+        **media_settings(env, instance_path),
         "REDIS_URL": env.get("REDIS_URL"),
         **cache_settings(env.get("REDIS_URL")),
         "CATALOG_CACHE_SECONDS": int(env.get("CATALOG_CACHE_SECONDS", "10")),
@@ -125,6 +153,10 @@ def load_settings(instance_path: str) -> dict:
         "CATALOG_PAGE_SIZES": (12, 24, 48),
         "CATALOG_DEFAULT_PAGE_SIZE": 24,
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
+        # Flask-Compress: on unless the proxy compresses (COMPRESS_RESPONSES=0 in deploy/).
+        "COMPRESS_REGISTER": env.get("COMPRESS_RESPONSES", "1") == "1",
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_STREAMS": False,  # CSV exports go out as they are written
         **mail_settings(env, instance_path),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         # While Redis is away, limits are counted in each process, and Flask-Limiter says so.
@@ -148,4 +180,14 @@ def load_settings(instance_path: str) -> dict:
         # Requests larger than this (picture uploads are at most 8 MB) get 413 before parsing.
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
+        # Who may read /metrics: a scraper with this bearer token, or from these networks.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # A worker answers scrapes of its own counts on this port (0: it does not), for
+        # hosts where workers do not share PROMETHEUS_MULTIPROC_DIR with a web process.
+        "WORKER_METRICS_PORT": int(env.get("WORKER_METRICS_PORT", "0")),
+        "METRICS_ALLOW_FROM": parse_networks(env.get("METRICS_ALLOW_FROM",
+                                                     "127.0.0.1/32,::1/128")),
+        # Log lines: json or text (unset: json when SHOPHUB_ENV=production), from LOG_LEVEL up.
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or "").strip().lower() or None,
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").strip().upper(),
     }

@@ -1,6 +1,7 @@
 """Extension objects, created unbound and initialised in create_app()."""
 
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,6 +31,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 cache = Cache()
+# Compresses pages when COMPRESS_REGISTER is on; behind deploy/'s proxy, the proxy does it.
+compress = Compress()
 login_manager = LoginManager()
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// locally, Redis when REDIS_URL is set.
 limiter = Limiter(key_func=get_remote_address)

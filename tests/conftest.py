@@ -56,6 +56,14 @@ def make_app(database_url: str, tmp_path, **overrides):
     return create_app(config)
 
 
+def _migrated(url: str, tmp_path_factory) -> str:
+    app = make_app(url, tmp_path_factory.mktemp("migrate"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     """A database migrated to the newest revision, once per backend and test run."""
@@ -63,11 +71,26 @@ def database_url(request, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     else:
         url = _postgres_url()
-    app = make_app(url, tmp_path_factory.mktemp("migrate"))
-    with app.app_context():
-        flask_migrate.upgrade()
+    return _migrated(url, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory):
+    """A migrated SQLite database, for tests where the database does not matter."""
+    return _migrated(f"sqlite:///{tmp_path_factory.mktemp('sqlite-only') / 'test.db'}",
+                     tmp_path_factory)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_database_url, tmp_path, app_config):
+    """A fresh app on an empty, migrated SQLite database."""
+    application = make_app(sqlite_database_url, tmp_path, **app_config)
+    with application.app_context():
+        _empty_all_tables()
+    yield application
+    with application.app_context():
+        db.session.remove()
         db.engine.dispose()
-    return url
 
 
 def _empty_all_tables() -> None:
@@ -111,6 +134,17 @@ def app(database_url, tmp_path, app_config):
 def client(app):
     """A test client of `app`."""
     return app.test_client()
+
+
+@pytest.fixture
+def staff(app, client):
+    """`client`, logged in as a staff member (staff@example.com)."""
+    from tests.shop_data import log_in, make_user
+
+    with app.app_context():
+        make_user("staff@example.com", role="staff")
+    assert log_in(client, "staff@example.com").status_code in (302, 303)
+    return client
 
 
 @pytest.fixture

@@ -1,11 +1,19 @@
 """Stored pictures: writing every web size of an image, and drawing placeholder art locally."""
 
+import contextlib
 import hashlib
-from pathlib import Path
+from io import BytesIO
 
 from PIL import Image, ImageDraw, ImageFont
 
-from shophub.platform.storage import IMAGE_WIDTHS
+from shophub.platform.storage import (
+    IMAGE_WIDTHS,
+    PICTURE_CONTENT_TYPE,
+    MediaStorage,
+    StorageError,
+    picture_key,
+    picture_keys,
+)
 
 PALETTES = [
     ((236, 226, 208), (201, 178, 146), (120, 84, 52)),
@@ -17,24 +25,35 @@ PALETTES = [
 ]
 
 
-def save_web_sizes(image: Image.Image, file_base: str, media_root: str) -> str:
-    """Write `image` as WebP at every width in IMAGE_WIDTHS; returns the stored file name."""
+def save_web_sizes(image: Image.Image, file_base: str, storage: MediaStorage) -> str:
+    """Store `image` as WebP at every width in IMAGE_WIDTHS; returns the stored file name.
+
+    StorageError when the storage fails, after taking back the sizes already stored.
+    """
     image = image.convert("RGB")
-    target = Path(media_root) / file_base
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for width in IMAGE_WIDTHS:
-        height = round(image.height * width / image.width)
-        resized = image if width == image.width else image.resize(
-            (width, height), Image.Resampling.LANCZOS
-        )
-        resized.save(f"{target}-{width}.webp", "WEBP", quality=80, method=2)
+    stored: list[str] = []
+    try:
+        for width in IMAGE_WIDTHS:
+            height = round(image.height * width / image.width)
+            resized = image if width == image.width else image.resize(
+                (width, height), Image.Resampling.LANCZOS
+            )
+            encoded = BytesIO()
+            resized.save(encoded, "WEBP", quality=80, method=2)
+            key = picture_key(file_base, width)
+            storage.put(key, encoded.getvalue(), PICTURE_CONTENT_TYPE)
+            stored.append(key)
+    except StorageError:
+        for key in stored:
+            with contextlib.suppress(StorageError):
+                storage.delete(key)
+        raise
     return file_base
 
 
-def stored_sizes_exist(file_base: str, media_root: str) -> bool:
-    """Whether every web size of a stored picture is on disk."""
-    target = Path(media_root) / file_base
-    return all(Path(f"{target}-{width}.webp").exists() for width in IMAGE_WIDTHS)
+def stored_sizes_exist(file_base: str, storage: MediaStorage) -> bool:
+    """Whether every web size of a stored picture is in the media storage."""
+    return all(storage.exists(key) for key in picture_keys(file_base))
 
 
 def _mix(first, second, share: float) -> tuple[int, ...]:

@@ -1,6 +1,5 @@
 """`flask shophub seed-demo`: write the demo catalog and its pictures, once."""
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from shophub.catalog import cache as catalog_cache
@@ -18,14 +17,15 @@ from shophub.models import (
     Variant,
 )
 from shophub.platform import store_settings
+from shophub.platform.storage import media_storage
 
 IMAGE_VIEWS = ["front view", "detail"]
 
 
 def _ensure_picture(file_base: str, title: str, size: tuple[int, int], palette: int) -> str:
-    media_root = current_app.config["MEDIA_ROOT"]
-    if not stored_sizes_exist(file_base, media_root):
-        save_web_sizes(draw_placeholder(file_base, title, size, palette), file_base, media_root)
+    storage = media_storage()
+    if not stored_sizes_exist(file_base, storage):
+        save_web_sizes(draw_placeholder(file_base, title, size, palette), file_base, storage)
     return file_base
 
 

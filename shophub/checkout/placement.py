@@ -13,7 +13,7 @@ from shophub.extensions import db
 from shophub.models import Coupon, Order, OrderItem, ShippingMethod
 from shophub.orders import inventory
 from shophub.orders.service import locked, now, stock_lines
-from shophub.platform import store_settings
+from shophub.platform import metrics, store_settings
 
 # Draft address keys (as the address form names them) and the order columns they fill.
 ADDRESS_COLUMNS = {
@@ -202,6 +202,7 @@ def place(view: CartView, draft: CheckoutDraft, user_id: int | None, cart_id: in
     order.number = f"SH-{order.id + 10000}"
     _reserve_or_explain(order, pricing)
     db.session.commit()
+    metrics.order_placed()
     return order
 
 

@@ -26,10 +26,12 @@ from shophub.models.users import (
     User,
     WishlistItem,
 )
+from shophub.models.webhooks import WebhookFailure
 
 __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
     "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
     "PendingJob", "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail",
-    "ShippingMethod", "StaffInvite", "StoreSettings", "User", "Variant", "WishlistItem",
+    "ShippingMethod", "StaffInvite", "StoreSettings", "User", "Variant", "WebhookFailure",
+    "WishlistItem",
 ]

@@ -82,7 +82,7 @@ class Variant(db.Model):
 
 
 class ProductImage(db.Model):
-    """A picture of a product; `file` is a path under MEDIA_ROOT without size suffix."""
+    """A picture of a product; `file` is its media storage key (path) without size suffix."""
 
     __tablename__ = "product_image"
 

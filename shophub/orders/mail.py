@@ -3,7 +3,7 @@
 from shophub.core.money import format_money
 from shophub.extensions import db
 from shophub.models import Order
-from shophub.platform import jobs, store_settings
+from shophub.platform import jobs, logs, store_settings
 from shophub.platform.links import external_url
 
 SUBJECTS = {
@@ -43,6 +43,7 @@ def send_order_mail(order_id: int, kind: str) -> bool:
     order = db.session.get(Order, order_id)
     if order is None:
         return False
-    subject = SUBJECTS[kind].format(number=order.number)
-    return jobs.send_mail_job(f"order-{kind}:{order.id}", order.email, subject,
-                              f"order_{kind}", order_context(order))
+    with logs.about_order(order.number):
+        subject = SUBJECTS[kind].format(number=order.number)
+        return jobs.send_mail_job(f"order-{kind}:{order.id}", order.email, subject,
+                                  f"order_{kind}", order_context(order))

@@ -28,7 +28,7 @@ from shophub.orders.transitions import (
     ship_refusal,
 )
 from shophub.payments.base import IntentView, PaymentError
-from shophub.platform import audit, queue
+from shophub.platform import audit, logs, metrics, queue
 
 log = logging.getLogger(__name__)
 
@@ -147,44 +147,47 @@ def mark_paid(order_id: int, intent: IntentView, source: str) -> str:
     if order is None:
         db.session.rollback()
         return NOT_FOUND
-    before = snapshot(order)
-    order = _claim(order_id, UNPAID, None, payment_status="succeeded")
-    if order is None:
-        return ALREADY_PAID
-    order.payment_intent_id = order.payment_intent_id or intent.id
-    order.failure_message = None
-    order.paid_at = now()
-    order.payments.append(Payment(provider=order.payment_provider or "stripe",
-                                  intent_id=intent.id, charge_id=intent.latest_charge,
-                                  amount_cents=intent.amount, currency=intent.currency.upper()))
-    if intent.amount != order.total_cents or intent.currency.upper() != order.currency:
-        order.review_reason = (
-            f"Paid {format_money(intent.amount, intent.currency.upper())} but the order "
-            f"total is {format_money(order.total_cents, order.currency)}. "
-            "Check the payment before fulfilling."
-        )
-        audit.record("order.payment_mismatch", "order", order.id, order.review_reason,
+    with logs.about_order(order.number):
+        before = snapshot(order)
+        order = _claim(order_id, UNPAID, None, payment_status="succeeded")
+        if order is None:
+            return ALREADY_PAID
+        order.payment_intent_id = order.payment_intent_id or intent.id
+        order.failure_message = None
+        order.paid_at = now()
+        order.payments.append(Payment(provider=order.payment_provider or "stripe",
+                                      intent_id=intent.id, charge_id=intent.latest_charge,
+                                      amount_cents=intent.amount, currency=intent.currency.upper()))
+        if intent.amount != order.total_cents or intent.currency.upper() != order.currency:
+            order.review_reason = (
+                f"Paid {format_money(intent.amount, intent.currency.upper())} but the order "
+                f"total is {format_money(order.total_cents, order.currency)}. "
+                "Check the payment before fulfilling."
+            )
+            audit.record("order.payment_mismatch", "order", order.id, order.review_reason,
+                         before=before, after=snapshot(order), actor_label=source)
+            db.session.commit()
+            log.error("Order %s: %s", order.number, order.review_reason)
+            return FLAGGED
+        if order.stock_state == "released":
+            try:
+                inventory.reserve(stock_lines(order))
+            except inventory.OutOfStock:
+                return _refund_late_payment(order, intent, before, source)
+        order.stock_state = "committed"
+        order.status = "paid"
+        order.cancelled_at = order.cancel_reason = None
+        if order.coupon_id is not None:
+            coupons.count_use(order.coupon_id, order.id, order.email, order.user_id)
+        _clear_cart_lines(order)
+        audit.record("order.paid", "order", order.id,
+                     f"Paid {format_money(intent.amount, order.currency)} ({intent.id})",
                      before=before, after=snapshot(order), actor_label=source)
+        _queue_order_mail(order, "confirmation")
+        provider = order.payment_provider or "stripe"
         db.session.commit()
-        log.error("Order %s: %s", order.number, order.review_reason)
-        return FLAGGED
-    if order.stock_state == "released":
-        try:
-            inventory.reserve(stock_lines(order))
-        except inventory.OutOfStock:
-            return _refund_late_payment(order, intent, before, source)
-    order.stock_state = "committed"
-    order.status = "paid"
-    order.cancelled_at = order.cancel_reason = None
-    if order.coupon_id is not None:
-        coupons.count_use(order.coupon_id, order.id, order.email, order.user_id)
-    _clear_cart_lines(order)
-    audit.record("order.paid", "order", order.id,
-                 f"Paid {format_money(intent.amount, order.currency)} ({intent.id})",
-                 before=before, after=snapshot(order), actor_label=source)
-    _queue_order_mail(order, "confirmation")
-    db.session.commit()
-    return PAID_NOW
+        metrics.order_paid(provider)
+        return PAID_NOW
 
 
 def _refund_late_payment(order: Order, intent: IntentView, before: dict, source: str) -> str:
@@ -231,7 +234,9 @@ def mark_failed(order_id: int, message: str | None, source: str) -> bool:
         return False
     audit.record("order.payment_failed", "order", order.id, text, after=snapshot(order),
                  actor_label=source)
+    provider = order.payment_provider or "stripe"
     db.session.commit()
+    metrics.payment_failed(provider)
     return True
 
 
@@ -241,18 +246,19 @@ def cancel_unpaid(order_id: int, reason: str, source: str) -> bool:
     if current is None:
         db.session.rollback()
         return False
-    before = snapshot(current)
-    order = _claim(order_id, UNPAID, ("pending",), status="cancelled", cancelled_at=now(),
-                   cancel_reason=reason)
-    if order is None:
-        return False
-    if order.stock_state == "reserved":
-        inventory.release(stock_lines(order))
-    order.stock_state = "released"
-    audit.record("order.cancelled", "order", order.id, reason, before=before,
-                 after=snapshot(order), actor_label=source)
-    db.session.commit()
-    return True
+    with logs.about_order(current.number):
+        before = snapshot(current)
+        order = _claim(order_id, UNPAID, ("pending",), status="cancelled", cancelled_at=now(),
+                       cancel_reason=reason)
+        if order is None:
+            return False
+        if order.stock_state == "reserved":
+            inventory.release(stock_lines(order))
+        order.stock_state = "released"
+        audit.record("order.cancelled", "order", order.id, reason, before=before,
+                     after=snapshot(order), actor_label=source)
+        db.session.commit()
+        return True
 
 
 def _add_refund(order: Order, provider_refund_id: str | None, amount: int, source: str,
@@ -291,24 +297,25 @@ def record_provider_refunds(intent_id: str, refunds: list[tuple[str, int]],
     order = find_by_intent(intent_id)
     if order is None:
         return 0
-    order = locked_known(order.id)
-    before = snapshot(order)
-    added = 0
-    for refund_id, amount in refunds:
-        if amount > 0 and _add_refund(order, refund_id, amount, "provider",
-                                      "Refunded at the payment provider"):
+    with logs.about_order(order.number):
+        order = locked_known(order.id)
+        before = snapshot(order)
+        added = 0
+        for refund_id, amount in refunds:
+            if amount > 0 and _add_refund(order, refund_id, amount, "provider",
+                                          "Refunded at the payment provider"):
+                added += 1
+        if amount_refunded > order.refunded_cents:
+            # The provider knows of more than its refund list showed us: record the difference.
+            _add_refund(order, None, amount_refunded - order.refunded_cents, "provider",
+                        "Refunded at the payment provider")
             added += 1
-    if amount_refunded > order.refunded_cents:
-        # The provider knows of more than its refund list showed us: record the difference.
-        _add_refund(order, None, amount_refunded - order.refunded_cents, "provider",
-                    "Refunded at the payment provider")
-        added += 1
-    if added:
-        audit.record("order.refunded", "order", order.id,
-                     f"Refunded {format_money(order.refunded_cents, order.currency)} in all",
-                     before=before, after=snapshot(order), actor_label=source)
-    db.session.commit()
-    return added
+        if added:
+            audit.record("order.refunded", "order", order.id,
+                         f"Refunded {format_money(order.refunded_cents, order.currency)} in all",
+                         before=before, after=snapshot(order), actor_label=source)
+        db.session.commit()
+        return added
 
 
 def record_dispute(intent_id: str, dispute_status: str, reason: str, source: str) -> bool:
@@ -316,18 +323,19 @@ def record_dispute(intent_id: str, dispute_status: str, reason: str, source: str
     order = find_by_intent(intent_id)
     if order is None:
         return False
-    order = locked_known(order.id)
-    closed = dispute_status in ("won", "lost", "warning_closed")
-    if order.dispute_status in ("won", "lost", "warning_closed") and not closed:
-        db.session.rollback()  # a late "created" after the dispute closed changes nothing
-        return False
-    before = {"dispute_status": order.dispute_status}
-    order.dispute_status = dispute_status
-    summary = f"Dispute {dispute_status}" + (f": {reason}" if reason else "")
-    audit.record("order.dispute", "order", order.id, summary, before=before,
-                 after={"dispute_status": dispute_status}, actor_label=source)
-    db.session.commit()
-    return True
+    with logs.about_order(order.number):
+        order = locked_known(order.id)
+        closed = dispute_status in ("won", "lost", "warning_closed")
+        if order.dispute_status in ("won", "lost", "warning_closed") and not closed:
+            db.session.rollback()  # a late "created" after the dispute closed changes nothing
+            return False
+        before = {"dispute_status": order.dispute_status}
+        order.dispute_status = dispute_status
+        summary = f"Dispute {dispute_status}" + (f": {reason}" if reason else "")
+        audit.record("order.dispute", "order", order.id, summary, before=before,
+                     after={"dispute_status": dispute_status}, actor_label=source)
+        db.session.commit()
+        return True
 
 
 def refund(order_id: int, amount: int, reason: str, source: str = "admin") -> Refund:
@@ -339,21 +347,22 @@ def refund(order_id: int, amount: int, reason: str, source: str = "admin") -> Re
             or order.payment_intent_id is None):
         db.session.rollback()
         raise PaymentError("Only a paid order can be refunded.")
-    if amount <= 0 or amount > order.refundable_cents:
-        db.session.rollback()
-        raise PaymentError(
-            f"Refund at most {format_money(order.refundable_cents, order.currency)}."
-        )
-    before = snapshot(order)
-    count = len(order.refunds)
-    result = provider().refund(intent_id=order.payment_intent_id, amount=amount,
-                               idempotency_key=f"order-{order.id}-refund-{count + 1}-{amount}")
-    _add_refund(order, result.id, result.amount, source, reason or "Refunded")
-    audit.record("order.refunded", "order", order.id,
-                 f"Refunded {format_money(result.amount, order.currency)}",
-                 before=before, after=snapshot(order))
-    db.session.commit()
-    return order.refunds[-1]
+    with logs.about_order(order.number):
+        if amount <= 0 or amount > order.refundable_cents:
+            db.session.rollback()
+            raise PaymentError(
+                f"Refund at most {format_money(order.refundable_cents, order.currency)}."
+            )
+        before = snapshot(order)
+        count = len(order.refunds)
+        result = provider().refund(intent_id=order.payment_intent_id, amount=amount,
+                                   idempotency_key=f"order-{order.id}-refund-{count + 1}-{amount}")
+        _add_refund(order, result.id, result.amount, source, reason or "Refunded")
+        audit.record("order.refunded", "order", order.id,
+                     f"Refunded {format_money(result.amount, order.currency)}",
+                     before=before, after=snapshot(order))
+        db.session.commit()
+        return order.refunds[-1]
 
 
 # --- fulfilment and cancellation by the shop's staff --------------------------------------------
@@ -378,48 +387,50 @@ def _refuse(message: str) -> None:
 def ship(order_id: int, carrier: str, tracking_number: str, source: str | None = None) -> Order:
     """Mark a paid order shipped with its carrier and tracking number; the buyer gets a mail."""
     order = _open_for_change(order_id)
-    refusal = ship_refusal(order)
-    if refusal:
-        _refuse(refusal)
-    before = {**snapshot(order), "carrier": order.carrier,
-              "tracking_number": order.tracking_number}
-    # The conditions repeat in the UPDATE, so a dispute or refund that lands meanwhile wins.
-    result: CursorResult = db.session.execute(  # type: ignore[assignment]
-        update(Order)
-        .where(Order.id == order_id, Order.status.in_(SHIPPABLE),
-               Order.payment_status.in_(PAID_NOT_REFUNDED), Order.review_reason.is_(None),
-               Order.dispute_status.is_(None) | (Order.dispute_status == "won"))
-        .values(status="shipped", shipped_at=now(), carrier=carrier,
-                tracking_number=tracking_number)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        _refuse("The order changed meanwhile; reload it and try again.")
-    order = locked_known(order_id)
-    audit.record("order.shipped", "order", order.id,
-                 f"Shipped with {carrier}, tracking number {tracking_number}", before=before,
-                 after={**snapshot(order), "carrier": carrier,
-                        "tracking_number": tracking_number},
-                 actor_label=source)
-    _queue_order_mail(order, "shipped")
-    db.session.commit()
-    return order
+    with logs.about_order(order.number):
+        refusal = ship_refusal(order)
+        if refusal:
+            _refuse(refusal)
+        before = {**snapshot(order), "carrier": order.carrier,
+                  "tracking_number": order.tracking_number}
+        # The conditions repeat in the UPDATE, so a dispute or refund that lands meanwhile wins.
+        result: CursorResult = db.session.execute(  # type: ignore[assignment]
+            update(Order)
+            .where(Order.id == order_id, Order.status.in_(SHIPPABLE),
+                   Order.payment_status.in_(PAID_NOT_REFUNDED), Order.review_reason.is_(None),
+                   Order.dispute_status.is_(None) | (Order.dispute_status == "won"))
+            .values(status="shipped", shipped_at=now(), carrier=carrier,
+                    tracking_number=tracking_number)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            _refuse("The order changed meanwhile; reload it and try again.")
+        order = locked_known(order_id)
+        audit.record("order.shipped", "order", order.id,
+                     f"Shipped with {carrier}, tracking number {tracking_number}", before=before,
+                     after={**snapshot(order), "carrier": carrier,
+                            "tracking_number": tracking_number},
+                     actor_label=source)
+        _queue_order_mail(order, "shipped")
+        db.session.commit()
+        return order
 
 
 def deliver(order_id: int, source: str | None = None) -> Order:
     """Mark a shipped order delivered."""
     current = _open_for_change(order_id)
-    if current.status not in DELIVERABLE:
-        _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a shipped "
-                "order can be marked delivered.")
-    before = snapshot(current)
-    order = _claim(order_id, PAID, DELIVERABLE, status="delivered", delivered_at=now())
-    if order is None:
-        raise TransitionRefused("The order changed meanwhile; reload it and try again.")
-    audit.record("order.delivered", "order", order.id, "Delivered", before=before,
-                 after=snapshot(order), actor_label=source)
-    db.session.commit()
-    return order
+    with logs.about_order(current.number):
+        if current.status not in DELIVERABLE:
+            _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a shipped "
+                    "order can be marked delivered.")
+        before = snapshot(current)
+        order = _claim(order_id, PAID, DELIVERABLE, status="delivered", delivered_at=now())
+        if order is None:
+            raise TransitionRefused("The order changed meanwhile; reload it and try again.")
+        audit.record("order.delivered", "order", order.id, "Delivered", before=before,
+                     after=snapshot(order), actor_label=source)
+        db.session.commit()
+        return order
 
 
 def cancel_paid(order_id: int, reason: str, source: str | None = None) -> Order:
@@ -427,26 +438,27 @@ def cancel_paid(order_id: int, reason: str, source: str | None = None) -> Order:
     # The cancellation, the stock and the refund commit together: a refund the provider refuses
     # (PaymentError) leaves the order as it was.
     current = _open_for_change(order_id)
-    if not may_cancel_paid(current):
-        _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a paid "
-                "order that has not shipped can be cancelled with a refund.")
-    before = snapshot(current)
-    order = _claim(order_id, PAID_NOT_REFUNDED, CANCELLABLE, status="cancelled",
-                   cancelled_at=now(), cancel_reason=reason)
-    if order is None:
-        raise TransitionRefused("The order changed meanwhile; reload it and try again.")
-    try:
-        if order.stock_state in ("reserved", "committed"):
-            inventory.release(stock_lines(order))
-        order.stock_state = "released"
-        audit.record("order.cancelled", "order", order.id, reason, before=before,
-                     after=snapshot(order), actor_label=source)
-        left = order.refundable_cents
-        if left > 0:
-            refund(order.id, left, reason, "admin")  # commits the cancellation with the refund
-        else:
-            db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return order
+    with logs.about_order(current.number):
+        if not may_cancel_paid(current):
+            _refuse(f"Order {current.number} is {current.status.replace('_', ' ')}: only a paid "
+                    "order that has not shipped can be cancelled with a refund.")
+        before = snapshot(current)
+        order = _claim(order_id, PAID_NOT_REFUNDED, CANCELLABLE, status="cancelled",
+                       cancelled_at=now(), cancel_reason=reason)
+        if order is None:
+            raise TransitionRefused("The order changed meanwhile; reload it and try again.")
+        try:
+            if order.stock_state in ("reserved", "committed"):
+                inventory.release(stock_lines(order))
+            order.stock_state = "released"
+            audit.record("order.cancelled", "order", order.id, reason, before=before,
+                         after=snapshot(order), actor_label=source)
+            left = order.refundable_cents
+            if left > 0:
+                refund(order.id, left, reason, "admin")  # commits the cancellation with the refund
+            else:
+                db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return order

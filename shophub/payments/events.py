@@ -9,17 +9,20 @@ from shophub.core.numbers import parse_whole
 from shophub.extensions import db
 from shophub.models import Payment, ProcessedEvent
 from shophub.orders import service as orders
+from shophub.payments import failures as webhook_failures
 from shophub.payments import flow as payment_flow
 from shophub.payments.base import WebhookEvent, intent_from_dict
 
 log = logging.getLogger(__name__)
 SOURCE = "stripe webhook"
+PROVIDER = "stripe"
 
 # What the handler did, for the response body and the logs.
 DUPLICATE = "duplicate"
 IGNORED = "ignored"
 HANDLED = "handled"
 MALFORMED = "malformed"
+UNKNOWN_ORDER = "unknown_order"  # signed and well formed, but no order has its payment
 
 
 class MalformedEvent(ValueError):
@@ -116,7 +119,8 @@ def _intent_event(event: WebhookEvent) -> str:
     order = orders.order_for_intent(intent)
     if order is None:
         log.warning("Event %s: no order for intent %s", event.id, intent.id)
-        return IGNORED
+        webhook_failures.note_unknown_order(PROVIDER, event, f"No order for intent {intent.id}")
+        return UNKNOWN_ORDER
     payment_flow.apply_intent(order, intent, SOURCE)
     return HANDLED
 
@@ -130,11 +134,17 @@ def _intent_of_charge(charge_id: str | None, intent_id: str | None) -> str | Non
     return payment.intent_id if payment else None
 
 
+def _no_order_for_charge(event: WebhookEvent, charge_id: str | None) -> str:
+    log.warning("Event %s: no order for charge %s", event.id, charge_id)
+    webhook_failures.note_unknown_order(PROVIDER, event, f"No order for charge {charge_id}")
+    return UNKNOWN_ORDER
+
+
 def _charge_refunded(event: WebhookEvent) -> str:
     charge = event.object
     intent_id = _intent_of_charge(charge.get("id"), charge.get("payment_intent"))
-    if intent_id is None:
-        return IGNORED
+    if intent_id is None or orders.find_by_intent(intent_id) is None:
+        return _no_order_for_charge(event, charge.get("id"))
     refunds = [(refund["id"], int(refund.get("amount") or 0))
                for refund in (charge.get("refunds") or {}).get("data") or []
                if refund.get("status") in (None, "succeeded", "pending")]
@@ -146,8 +156,8 @@ def _charge_refunded(event: WebhookEvent) -> str:
 def _dispute(event: WebhookEvent) -> str:
     dispute = event.object
     intent_id = _intent_of_charge(dispute.get("charge"), dispute.get("payment_intent"))
-    if intent_id is None:
-        return IGNORED
+    if intent_id is None or orders.find_by_intent(intent_id) is None:
+        return _no_order_for_charge(event, dispute.get("charge"))
     status = str(dispute.get("status") or "needs_response")
     orders.record_dispute(intent_id, status, str(dispute.get("reason") or ""), SOURCE)
     return HANDLED
@@ -178,16 +188,21 @@ def handle(event: WebhookEvent) -> str:
         except MalformedEvent as problem:
             log.warning("Event %s (%s) is malformed: %s; acknowledged, nothing changed",
                         event.id, event.type, problem)
+            webhook_failures.record_malformed(PROVIDER, event, str(problem))
             return MALFORMED
-    if not _record(event):
-        db.session.rollback()
-        return DUPLICATE
-    outcome = handler(event) if handler is not None else IGNORED
-    if not db.session().in_transaction():
-        # The handler committed (the id with it) or found nothing to do and rolled back (the
-        # id with it): record it again; after a commit the conflict makes this a no-op.
-        _record(event)
-    db.session.commit()
+    try:
+        if not _record(event):
+            db.session.rollback()
+            return DUPLICATE
+        outcome = handler(event) if handler is not None else IGNORED
+        if not db.session().in_transaction():
+            # The handler committed (the id with it) or found nothing to do and rolled back
+            # (the id with it): record it again; after a commit the conflict makes it a no-op.
+            _record(event)
+        db.session.commit()
+    except Exception as error:  # the answer is a 5xx and the provider retries; note it first
+        webhook_failures.record_handler_error(PROVIDER, event, error)
+        raise
     return outcome
 
 

@@ -21,6 +21,7 @@ from shophub.payments.base import (
     IntentView,
     PaymentError,
 )
+from shophub.platform import logs
 
 log = logging.getLogger(__name__)
 CHANGEABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -47,7 +48,7 @@ def _rolled_back_on_failure() -> Iterator[None]:
 
 def ensure_intent(order: Order) -> IntentView:
     """The order's one payment intent: created on first use, its amount kept up to date."""
-    with _rolled_back_on_failure():
+    with logs.about_order(order.number), _rolled_back_on_failure():
         return _ensure_intent(order)
 
 
@@ -89,31 +90,33 @@ def _ensure_intent(order: Order) -> IntentView:
 
 def apply_intent(order: Order, intent: IntentView, source: str) -> str:
     """Bring an order in line with its intent's status, through the order service."""
-    if intent.status == SUCCEEDED:
-        return orders.mark_paid(order.id, intent, source)
-    if intent.status == PROCESSING:
-        orders.mark_processing(order.id, source)
-    elif intent.status == REQUIRES_PAYMENT_METHOD and intent.failure_message:
-        orders.mark_failed(order.id, intent.failure_message, source)
-    elif intent.status == CANCELED:
-        orders.cancel_unpaid(order.id, "The payment was cancelled.", source)
-    return intent.status
+    with logs.about_order(order.number):
+        if intent.status == SUCCEEDED:
+            return orders.mark_paid(order.id, intent, source)
+        if intent.status == PROCESSING:
+            orders.mark_processing(order.id, source)
+        elif intent.status == REQUIRES_PAYMENT_METHOD and intent.failure_message:
+            orders.mark_failed(order.id, intent.failure_message, source)
+        elif intent.status == CANCELED:
+            orders.cancel_unpaid(order.id, "The payment was cancelled.", source)
+        return intent.status
 
 
 def refresh_from_provider(order: Order, source: str) -> IntentView | None:
     """Read the order's intent from the provider and apply it; None if it has none."""
     if not order.payment_intent_id:
         return None
-    with _rolled_back_on_failure():
-        intent = provider().retrieve_intent(order.payment_intent_id)
-    apply_intent(order, intent, source)
-    db.session.refresh(order)
-    return intent
+    with logs.about_order(order.number):
+        with _rolled_back_on_failure():
+            intent = provider().retrieve_intent(order.payment_intent_id)
+        apply_intent(order, intent, source)
+        db.session.refresh(order)
+        return intent
 
 
 def pay_with_demo_card(order: Order, card_number: str) -> IntentView:
     """Confirm the order's demo intent with a test card; PaymentError says why it was refused."""
-    with _rolled_back_on_failure():
+    with logs.about_order(order.number), _rolled_back_on_failure():
         intent = demo_provider().confirm(str(order.payment_intent_id), card_number)
         db.session.commit()
     return intent
@@ -121,7 +124,7 @@ def pay_with_demo_card(order: Order, card_number: str) -> IntentView:
 
 def answer_demo_authentication(order: Order, approve: bool) -> IntentView:
     """The buyer's answer on the demo stand-in for a bank's confirmation step."""
-    with _rolled_back_on_failure():
+    with logs.about_order(order.number), _rolled_back_on_failure():
         intent = demo_provider().authenticate(str(order.payment_intent_id), approve=approve)
         db.session.commit()
     return intent
@@ -157,20 +160,21 @@ def expire_stale_orders(limit: int = 200) -> int:
     db.session.rollback()
     cancelled = 0
     for order in stale:
-        try:
-            if order.payment_intent_id:
-                intent = _cancel_or_read(order.payment_intent_id)
-                db.session.commit()
-                if intent.status != CANCELED:
-                    apply_intent(order, intent, "expiry")
-                    continue
-            if orders.cancel_unpaid(order.id, "Not paid in time; the items were released.",
-                                    "expiry"):
-                cancelled += 1
-        except PaymentError:
-            db.session.rollback()
-            log.warning("Could not cancel the intent of order %s; will try again",
-                        order.number, exc_info=True)
+        with logs.about_order(order.number):
+            try:
+                if order.payment_intent_id:
+                    intent = _cancel_or_read(order.payment_intent_id)
+                    db.session.commit()
+                    if intent.status != CANCELED:
+                        apply_intent(order, intent, "expiry")
+                        continue
+                if orders.cancel_unpaid(order.id, "Not paid in time; the items were released.",
+                                        "expiry"):
+                    cancelled += 1
+            except PaymentError:
+                db.session.rollback()
+                log.warning("Could not cancel the intent of order %s; will try again",
+                            order.number, exc_info=True)
     return cancelled
 
 
@@ -193,12 +197,13 @@ def reconcile_pending_orders(limit: int = 200) -> int:
     changed = 0
     for order in candidates:
         before = (order.status, order.payment_status)
-        try:
-            refresh_from_provider(order, "reconciliation")
-        except PaymentError:
-            db.session.rollback()
-            log.warning("Could not reconcile order %s", order.number, exc_info=True)
-            continue
+        with logs.about_order(order.number):
+            try:
+                refresh_from_provider(order, "reconciliation")
+            except PaymentError:
+                db.session.rollback()
+                log.warning("Could not reconcile order %s", order.number, exc_info=True)
+                continue
         if (order.status, order.payment_status) != before:
             changed += 1
     return changed

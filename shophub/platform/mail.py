@@ -103,10 +103,11 @@ def send_mail(to: str, subject: str, template: str, *, message_id: str | None = 
     config = current_app.config
     if config.get("MAIL_SERVER"):
         mailer.send(message)
-        log.info("Sent %s mail to %s through %s", template, to, config["MAIL_SERVER"])
+        # Never the recipient: an address is personal data (the order, if any, is on the line).
+        log.info("Sent %s mail through %s", template, config["MAIL_SERVER"])
     else:
         path = write_to_outbox(message, config["MAIL_OUTBOX"], template)
-        log.info("Wrote %s mail to %s as %s", template, to, path)
+        log.info("Wrote %s mail as %s", template, path)
 
 
 def outbox_messages(folder: str) -> list[EmailMessage]:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from shophub.config import with_request_timeouts
 from shophub.extensions import db
 from shophub.models import PendingJob
-from shophub.platform import outages
+from shophub.platform import logs, metrics, outages
 
 # Queues by urgency: expiry, reconciliation and dispatch never wait behind a mail backlog.
 # Workers serve them in this order: `rq worker shophub-maintenance shophub`.
@@ -44,6 +44,10 @@ DISPATCH_AFTER_SECONDS = 60
 MAX_DISPATCHES = 20
 # RQ jobs whose pending_job row the job deletes itself once it has succeeded.
 STORED_META = "shophub_pending"
+# The request id and order a job logs under (logs.job_context), in its RQ meta and in its
+# pending_job arguments; jobs queued without them log without them.
+LOG_CONTEXT_META = "shophub_log"
+LOG_CONTEXT_ARGUMENT = "log"
 JOB_QUEUE = "The job queue (Redis)"
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
@@ -96,19 +100,46 @@ def job(func=None, *, queue_name: str = QUEUE_NAME):
         token = _stored_token_of_current_rq_job()
         running = _running_job.set(True)
         try:
-            if has_app_context():
-                result = func(*args, **kwargs)
-                _forget_pending_here(token)
-                return result
-            with worker_app().app_context():
-                result = func(*args, **kwargs)
-                _forget_pending_here(token)
-                return result
+            with logs.in_job_context(log_context_of(get_current_job())):
+                if has_app_context():
+                    result = func(*args, **kwargs)
+                    _forget_pending_here(token)
+                    return result
+                with worker_app().app_context():
+                    result = func(*args, **kwargs)
+                    _forget_pending_here(token)
+                    return result
         finally:
             _running_job.reset(running)
 
-    wrapper.queue_name = queue_name  # type: ignore[attr-defined]
-    return wrapper
+    counted = _counting_runs(wrapper, queue_name)
+    counted.queue_name = queue_name  # type: ignore[attr-defined]
+    return counted
+
+
+def _counting_runs(run: Callable, queue_name: str) -> Callable:
+    """Count each run of a job, succeeded or failed; a job called by another is part of it."""
+
+    @functools.wraps(run)
+    def counted(*args, **kwargs):
+        if _running_job.get():
+            return run(*args, **kwargs)
+        try:
+            result = run(*args, **kwargs)
+        except Exception:
+            metrics.job_run(queue_name, metrics.FAILED)
+            raise
+        metrics.job_run(queue_name, metrics.SUCCEEDED)
+        return result
+
+    return counted
+
+
+def log_context_of(rq_job: Job | None) -> dict:
+    """The request id and order an RQ job was queued under (empty for jobs queued without)."""
+    if rq_job is None:
+        return {}
+    return rq_job.meta.get(LOG_CONTEXT_META) or {}
 
 
 def _stored_token_of_current_rq_job() -> str | None:
@@ -190,14 +221,16 @@ def enqueue(func, *args, token: str | None = None, **kwargs) -> None:
 
     `token` names the job's pending_job row, which goes once the job has succeeded (on RQ the
     token is the RQ job's id). Inline, a job that still fails after its retries is logged,
-    not raised, and its row stays for dispatch.
+    not raised, and its row stays for dispatch. On RQ the job logs under the current request
+    id and order, and its description is its function's name alone: RQ logs descriptions,
+    and arguments hold addresses and names.
     """
     if current_app.config.get("REDIS_URL"):
-        if token is None:
-            queue_of(func).enqueue(func, args=args, kwargs=kwargs, retry=_retry())
-        else:
-            queue_of(func).enqueue(func, args=args, kwargs=kwargs, retry=_retry(), job_id=token,
-                                   meta={STORED_META: True})
+        meta: dict = {STORED_META: True} if token is not None else {}
+        if context := logs.job_context():
+            meta[LOG_CONTEXT_META] = context
+        queue_of(func).enqueue(func, args=args, kwargs=kwargs, retry=_retry(), job_id=token,
+                               meta=meta or None, description=function_path(func))
     else:
         _run_inline(func, args, kwargs, token)
 
@@ -230,8 +263,10 @@ def hold_until_commit(func, args: tuple, kwargs: dict, *, store_pending: bool) -
     token = None
     if store_pending:
         token = uuid.uuid4().hex
-        session.add(PendingJob(token=token, function=function_path(func),
-                               arguments={"args": list(args), "kwargs": kwargs}))
+        arguments: dict = {"args": list(args), "kwargs": kwargs}
+        if context := logs.job_context():
+            arguments[LOG_CONTEXT_ARGUMENT] = context
+        session.add(PendingJob(token=token, function=function_path(func), arguments=arguments))
     owner = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(PENDING_KEY, []).append((owner, token, func, args, kwargs))
 
@@ -272,9 +307,10 @@ def _run_inline_beside_the_request(calls: list[tuple]) -> None:
     end of the process keeps its row for dispatch.
     """
     app = current_app._get_current_object()
+    context = logs.job_context()  # a thread starts with no context variables of its own
 
     def run() -> None:
-        with app.app_context():
+        with logs.in_job_context(context), app.app_context():
             for token, func, args, kwargs in calls:
                 _run_inline(func, args, kwargs, token)
 
@@ -325,8 +361,9 @@ def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> i
             current_app.logger.exception("Pending job %s names no job (%s)", token, function)
             continue
         try:
-            enqueue(func, *arguments.get("args", []), token=token,
-                    **arguments.get("kwargs", {}))
+            with logs.in_job_context(arguments.get(LOG_CONTEXT_ARGUMENT)):
+                enqueue(func, *arguments.get("args", []), token=token,
+                        **arguments.get("kwargs", {}))
         except Exception as error:  # the queue is away: these were not handed over after all
             outages.report_failure(JOB_QUEUE, error)
             _uncount([entry[0] for entry in due[position:]])

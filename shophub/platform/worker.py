@@ -1,19 +1,26 @@
 """The RQ worker of ShopHub: builds the app once, and waits out a Redis outage instead of dying.
 
-Run it with `rq worker --worker-class shophub.platform.worker.Worker ...`. RQ's own worker
-forks a work-horse per job; each horse then built the app again (seconds per mail). This one
-builds the app before the first fork, so every horse starts with it ready.
+Run it with `flask --app wsgi shophub worker` (`run_worker`), or with
+`rq worker --worker-class shophub.platform.worker.Worker ...`. RQ's own worker forks a
+work-horse per job; each horse then built the app again (seconds per mail). This one builds the
+app before the first fork, so every horse starts with it ready. The lines RQ logs while a job
+runs ("Job OK", its failure) carry the request id and order the job was queued under.
 """
 
 import contextlib
 import logging
+import os
 import time
+from collections.abc import Sequence
 
 import redis.exceptions
+from flask import Flask
+from redis import Redis
+from rq import Queue
 from rq.worker import Worker as RQWorker
 
 from shophub.extensions import db
-from shophub.platform import queue
+from shophub.platform import logs, metrics, queue
 
 log = logging.getLogger(__name__)
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -29,11 +36,22 @@ class Worker(RQWorker):
         queue.set_worker_app(queue.worker_app())
         self._call_through_outages(super().bootstrap, *args, **kwargs)
 
+    def execute_job(self, job, queue_):
+        """Run the job (in its work-horse) under the request id and order it was queued with."""
+        with logs.in_job_context(queue.log_context_of(job)):
+            return super().execute_job(job, queue_)
+
     def main_work_horse(self, job, queue_, *args, **kwargs):
-        """In the work-horse: drop the database connections inherited from the parent."""
+        """In the work-horse: drop the parent's database connections, and count as its horse."""
+        metrics.count_as_work_horse_of(os.getppid())
         with queue.worker_app().app_context():
             db.engine.dispose(close=False)  # the parent keeps using its own
         return super().main_work_horse(job, queue_, *args, **kwargs)
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
+        """A work-horse that died in its job (killed, out of memory) counts as a failed run."""
+        metrics.job_run(job.origin, metrics.FAILED)
+        return super().handle_work_horse_killed(job, retpid, ret_val, rusage)
 
     def dequeue_job_and_maintain_ttl(self, *args, **kwargs):
         """Wait for the next job; while Redis is away, wait for Redis."""
@@ -75,3 +93,20 @@ class Worker(RQWorker):
         # kill commands reconnects by itself.
         with contextlib.suppress(ValueError):  # the record survived the outage
             self.register_birth()
+
+
+def run_worker(app: Flask, queue_names: Sequence[str] = queue.QUEUES_BY_URGENCY, *,
+               burst: bool = False) -> bool:
+    """Serve `queue_names` in that order, with RQ's scheduler for retries; True if it worked.
+
+    Jobs run in `app`; the lines go out as `app`'s logging says (configure_logging), RQ's
+    own included. `burst` stops once the queues are empty.
+    """
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queue.set_worker_app(app)
+    if app.config.get("WORKER_METRICS_PORT"):
+        metrics.serve_on_port(app.config["WORKER_METRICS_PORT"])
+    worker = Worker([Queue(name, connection=connection) for name in queue_names],
+                    connection=connection)
+    # No level of RQ's own: LOG_LEVEL applies to its lines as to ours.
+    return worker.work(burst=burst, with_scheduler=True, logging_level=None)

@@ -1,20 +1,25 @@
-"""Liveness and database check for load balancers and monitors."""
+"""Liveness (/healthz) and readiness (/readyz) for load balancers, orchestrators and monitors."""
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from shophub.extensions import db
+from shophub.extensions import limiter
+from shophub.platform import readiness
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@limiter.exempt
 def healthz():
-    """200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
-        return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    """200 whenever this process can answer: it checks nothing else (see /readyz)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz():
+    """200 when the database, Redis and the cron scheduler are there; 503 naming what is not."""
+    states = readiness.report()
+    if readiness.is_ready(states):
+        return jsonify(status="ok", **states)
+    return jsonify(status="unavailable", **states), 503

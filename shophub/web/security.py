@@ -1,5 +1,7 @@
 """Security headers added to every response."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 
 # Our own origin only, plus the Stripe origins the checkout's Payment Element needs.
@@ -27,9 +29,19 @@ SECURITY_HEADERS = {
 }
 
 
+def with_media_origin(policy: str, media_url: str | None) -> str:
+    """The policy with MEDIA_URL's origin (pictures from a CDN) allowed as an image source."""
+    parts = urlsplit(media_url or "")
+    if not (parts.scheme and parts.netloc):
+        return policy
+    return policy.replace("img-src 'self'", f"img-src 'self' {parts.scheme}://{parts.netloc}", 1)
+
+
 def init_app(app: Flask) -> None:
     """Add the security headers to every response; HSTS only when served over HTTPS."""
     headers = dict(SECURITY_HEADERS)
+    headers["Content-Security-Policy"] = with_media_origin(CONTENT_SECURITY_POLICY,
+                                                           app.config.get("MEDIA_URL"))
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 

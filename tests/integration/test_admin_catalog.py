@@ -29,15 +29,6 @@ ROW_NAME = re.compile(r'<tr class="product-row"[^>]*>.*?<a href="/admin/products
                       re.S)
 
 
-@pytest.fixture
-def staff(app, client):
-    """`client`, logged in as a staff member."""
-    with app.app_context():
-        make_user("staff@example.com", role="staff")
-    assert log_in(client, "staff@example.com").status_code in (302, 303)
-    return client
-
-
 def names(html: str) -> list[str]:
     return [name.replace("&amp;", "&") for name in ROW_NAME.findall(html)]
 

@@ -7,9 +7,7 @@ worker process and the test share the database.
 
 import asyncio
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +16,6 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from redis import Redis
-from redis.exceptions import RedisError
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
@@ -26,60 +23,10 @@ from shophub.extensions import db
 from shophub.models import PendingJob, SentMail
 from shophub.platform import jobs, mail
 from shophub.platform import queue as job_queue
-from tests.services import require_service
+from tests.services import OwnRedis, free_port, wait_until
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-
-class OwnRedis:
-    """A redis-server of this test's own, without persistence, that the test may kill."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.folder = folder
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            require_service("redis-server is not installed; the fault tests start their own")
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._answers, 10, "redis-server to start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(10)
-
-    def _answers(self) -> bool:
-        try:
-            return bool(Redis.from_url(self.url).ping())
-        except (RedisError, OSError):
-            return False
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ answer, on free loopback ports.
 """
 
 import json
-import socket
 import threading
 import time
 
@@ -19,42 +18,11 @@ from shophub.platform import queue as job_queue
 from tests.checkout_data import add_to_cart, make_method, page, pay, to_payment
 from tests.conftest import make_app
 from tests.localstripe import sign_payload
+from tests.services import SilentServer, free_port
 from tests.shop_data import PASSWORD, make_user, make_variant
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 WEBHOOK_SECRET = "whsec_outage_tests"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class SilentServer:
-    """A TCP server that takes connections and never says a word (a hung Redis, SMTP or DB)."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(64)
-        self.port = self.socket.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.socket.accept()
-            except OSError:
-                return
-            self.accepted.append(connection)
-
-    def close(self) -> None:
-        for connection in self.accepted:
-            connection.close()
-        self.socket.close()
 
 
 @pytest.fixture
@@ -128,7 +96,8 @@ def test_a_hung_redis_holds_no_page_longer_than_its_timeouts(database_url, tmp_p
 
 # --- the database away -----------------------------------------------------------------------
 
-def test_with_the_database_unreachable_pages_webhooks_and_health_answer_503(tmp_path, caplog):
+def test_with_the_database_unreachable_pages_webhooks_and_readiness_answer_503(tmp_path,
+                                                                             caplog):
     app = make_app(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/shop", tmp_path,
                    STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     client = app.test_client()
@@ -137,8 +106,10 @@ def test_with_the_database_unreachable_pages_webhooks_and_health_answer_503(tmp_
         assert response.status_code == 503, path
         assert response.headers["Retry-After"] == "30"
         text = response.get_data(as_text=True)
-        assert "will be back shortly" in text and "shop.css" in text
-    assert client.get("/healthz").status_code == 503
+        assert "will be back shortly" in text and "/static/css/shop." in text
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json["database"] == "unreachable"
+    assert client.get("/healthz").status_code == 200  # the process itself still serves
     body = json.dumps({"id": "evt_outage_1", "type": "payment_intent.succeeded",
                        "created": int(time.time()),
                        "data": {"object": {"id": "pi_outage", "object": "payment_intent",

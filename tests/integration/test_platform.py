@@ -1,6 +1,7 @@
 """Health check, security headers, media files, configuration and the migrations."""
 
 import os
+import re
 import stat
 
 import pytest
@@ -16,14 +17,13 @@ from tests.conftest import make_app
 def test_healthz_ok(app, client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok"}
 
 
-def test_healthz_reports_an_unreachable_database(tmp_path):
+def test_healthz_is_liveness_only_and_answers_without_a_database(tmp_path):
     broken = make_app(f"sqlite:///{tmp_path}/missing-dir/none.db", tmp_path)
     response = broken.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json["database"] == "unreachable"
+    assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
 def test_security_headers_on_every_response(catalog, client):
@@ -41,7 +41,7 @@ def test_security_headers_on_every_response(catalog, client):
 
 def test_pages_load_only_local_assets(catalog, client):
     html = client.get("/products").get_data(as_text=True)
-    assert 'src="/static/vendor/htmx-2.0.11.min.js"' in html
+    assert re.search(r'src="/static/vendor/htmx-2\.0\.11\.min\.[0-9a-f]{12}\.js"', html)
     assert "http://" not in html and "https://" not in html
 
 

@@ -257,7 +257,7 @@ def test_an_intent_of_another_order_cannot_pay_an_order_through_its_metadata(app
         before = state(order_id)
         stranger = intent_object("pi_somebody_else", order_id)
 
-        assert send(client, "payment_intent.succeeded", stranger)["outcome"] == "ignored"
+        assert send(client, "payment_intent.succeeded", stranger)["outcome"] == "unknown_order"
 
         assert state(order_id) == before and count_rows(Payment) == 0
         assert count_rows(ProcessedEvent) == 1  # recorded, so a retry is a duplicate
@@ -351,7 +351,7 @@ def test_an_event_for_an_intent_the_shop_does_not_know_is_ignored_and_recorded(a
         unknown["metadata"] = {}
 
         assert send(client, "payment_intent.succeeded", unknown, "evt_unknown")[
-            "outcome"] == "ignored"
+            "outcome"] == "unknown_order"
         assert state(order_id) == before
         assert list(db.session.scalars(select(ProcessedEvent.event_id))) == ["evt_unknown"]
 
@@ -468,7 +468,7 @@ def test_a_refund_of_a_charge_the_shop_does_not_know_is_ignored(app, client):
         pay_by_webhook(client, order_id, intent_id)
         stranger = charge_object("pi_stranger", [("re_x", 500, "succeeded")],
                                  with_intent=False)
-        assert send(client, "charge.refunded", stranger)["outcome"] == "ignored"
+        assert send(client, "charge.refunded", stranger)["outcome"] == "unknown_order"
         assert order_row(order_id).refunded_cents == 0 and count_rows(Refund) == 0
 
 

@@ -109,13 +109,14 @@ def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banne
             errors["image"] = str(error)
     if errors:
         raise Invalid(errors)
+    # Stored before the session changes: a storage failure (Invalid) leaves nothing pending.
+    new_file = store_picture(image, "banners", slugify(title, max_length=60) or "banner") \
+        if image is not None else None
     before = _banner_snapshot(banner) if banner is not None else None
     if banner is None:
         banner = Banner()
         db.session.add(banner)
     old_image = banner.image
-    new_file = store_picture(image, "banners", slugify(title, max_length=60) or "banner") \
-        if image is not None else None
     if new_file:
         banner.image = new_file
     elif draft.remove_image:

@@ -5,12 +5,11 @@ Uploads are checked by their content with Pillow, whatever the file is called, a
 the web sizes like the demo pictures. Home banners use the same reading and storing.
 """
 
+import logging
 import secrets
 import warnings
 from io import BytesIO
-from pathlib import Path
 
-from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
@@ -27,7 +26,9 @@ from shophub.catalog.pictures import save_web_sizes
 from shophub.extensions import db
 from shophub.models import ProductImage
 from shophub.platform import audit
-from shophub.platform.storage import IMAGE_WIDTHS
+from shophub.platform.storage import StorageError, media_storage, picture_keys
+
+log = logging.getLogger(__name__)
 
 # Uploads: checked here rather than with MAX_CONTENT_LENGTH, so other forms keep their limits.
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -97,20 +98,39 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def store_picture(image: Image.Image, folder: str, stem: str) -> str:
-    """Save a checked picture at the web sizes under `folder`; returns its stored file name."""
+    """Save a checked picture at the web sizes under `folder`; returns its stored file name.
+
+    Invalid (on the `image` field) when the media storage fails; the sizes already stored are
+    taken back then.
+    """
+    # The random part gives every upload a name of its own, which lets /media and a CDN cache
+    # the files for good (storage.LONG_CACHE_CONTROL).
     base = f"{folder}/{stem[:180]}-{secrets.token_hex(4)}"
-    return save_web_sizes(image, base, current_app.config["MEDIA_ROOT"])
+    storage = media_storage()
+    try:
+        return save_web_sizes(image, base, storage)
+    except StorageError as error:
+        log.warning("Could not store the picture %s: %s", base, error)
+        raise Invalid({"image": "The picture could not be stored just now; "
+                                "please try again in a minute."}) from None
 
 
 def remove_picture_files(file: str | None, column) -> None:
-    """Delete every web size of a stored picture unless another row still shows it."""
+    """Delete every web size of a stored picture unless another row still shows it.
+
+    Callers remove the files only after the commit (or rollback) that let go of the picture; a
+    failed delete is logged, not raised: the database change stands, and a leftover file is
+    harmless (nothing links to it). Deleting first would lose a picture whose commit then failed.
+    """
     if not file or db.session.scalar(select(func.count()).where(column == file)):
         return
-    root = Path(current_app.config["MEDIA_ROOT"]).resolve()
-    for width in IMAGE_WIDTHS:
-        path = (root / f"{file}-{width}.webp").resolve()
-        if path.is_relative_to(root):
-            path.unlink(missing_ok=True)
+    storage = media_storage()
+    for key in picture_keys(file):
+        try:
+            storage.delete(key)
+        except StorageError as error:
+            log.warning("Could not delete the picture file %s, left behind unused: %s",
+                        key, error)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Admin payments: the payment-health page (webhooks, their failures, reconciliation, outbox)."""
