@@ -41,6 +41,27 @@ def create_admin_command(email: str) -> None:
     click.echo(f"{'Created' if created else 'Promoted'} admin {user.email}.")
 
 
+@shophub_cli.command("create-store")
+@click.argument("slug")
+@click.option("--name", required=True, help="The store's name, as shoppers see it.")
+@click.option("--domain", "domains", multiple=True,
+              help="A host name the store answers to (repeat for several).")
+@click.option("--currency", default=None, help="ISO 4217 code (default: STORE_CURRENCY).")
+def create_store_command(slug: str, name: str, domains: tuple[str, ...],
+                         currency: str | None) -> None:
+    """Create a store: its own catalog, orders, staff and settings, served on its domains."""
+    from shophub.extensions import db
+    from shophub.stores import service as stores
+
+    try:
+        store = stores.create_store(slug, name, list(domains), currency)
+    except stores.StoreError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    hosts = ", ".join(domain.host for domain in store.domains) or f"{store.slug}.localhost"
+    click.echo(f"Created store {store.slug} ({name}), served on {hosts}.")
+
+
 @shophub_cli.command("purge-carts")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="Age in days (default: the cart cookie's lifetime, CART_COOKIE_DAYS).")

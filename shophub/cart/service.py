@@ -13,6 +13,7 @@ from shophub.catalog.queries import first_image_of_product
 from shophub.core.numbers import parse_row_id
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Product, ProductImage, Variant
+from shophub.platform import tenancy
 
 MAX_LINE_QUANTITY = 99
 
@@ -363,10 +364,11 @@ def purge_guest_carts(older_than_days: int) -> int:
     Returns how many were deleted.
     """
     cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    # Every store's: the cookie's lifetime is the same in all of them.
     stale = select(Cart.id).where(Cart.user_id.is_(None), Cart.updated_at < cutoff)
-    ids = list(db.session.scalars(stale))
+    ids = list(db.session.scalars(tenancy.across_stores(stale)))
     if ids:
         db.session.execute(delete(CartItem).where(CartItem.cart_id.in_(ids)))
-        db.session.execute(delete(Cart).where(Cart.id.in_(ids)))
+        db.session.execute(tenancy.across_stores(delete(Cart).where(Cart.id.in_(ids))))
     db.session.commit()
     return len(ids)

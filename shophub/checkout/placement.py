@@ -4,16 +4,16 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from shophub.cart.service import CartLine, CartView, describe
 from shophub.checkout import coupons, shipping
 from shophub.core.pricing import PriceLine, Quote, quote, shipping_price
 from shophub.extensions import db
-from shophub.models import Coupon, Order, OrderItem, ShippingMethod
+from shophub.models import Coupon, Order, OrderItem, ShippingMethod, Store
 from shophub.orders import inventory
 from shophub.orders.service import locked, now, stock_lines
-from shophub.platform import metrics, store_settings
+from shophub.platform import metrics, store_settings, tenancy
 
 # Draft address keys (as the address form names them) and the order columns they fill.
 ADDRESS_COLUMNS = {
@@ -199,11 +199,21 @@ def place(view: CartView, draft: CheckoutDraft, user_id: int | None, cart_id: in
     _fill(order, draft, pricing)
     db.session.add(order)
     db.session.flush()
-    order.number = f"SH-{order.id + 10000}"
     _reserve_or_explain(order, pricing)
+    order.number = _next_order_number()
     db.session.commit()
     metrics.order_placed()
     return order
+
+
+def _next_order_number() -> str:
+    # Taken last, after the stock rows are locked: the store's row stays locked only for the
+    # instant before the commit, and every placement locks in the same order (no deadlock).
+    taken = db.session.execute(
+        update(Store).where(Store.id == tenancy.current_store_id())
+        .values(next_order_number=Store.next_order_number + 1)
+        .returning(Store.order_prefix, Store.next_order_number)).one()
+    return f"{taken.order_prefix}-{taken.next_order_number - 1}"
 
 
 def _revise(order: Order, draft: CheckoutDraft, pricing: Pricing) -> Order:

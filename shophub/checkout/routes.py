@@ -3,7 +3,6 @@
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -20,7 +19,7 @@ from shophub.checkout import session_state, shipping
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
 from shophub.checkout.placement import PlacementError, place, price_cart
 from shophub.orders import service as orders
-from shophub.payments import PaymentError, provider, uses_stripe
+from shophub.payments import PaymentError, provider, stripe_keys, uses_stripe
 from shophub.payments import flow as payment_flow
 from shophub.web.htmx import render_page_or_block, wants_fragment
 
@@ -261,7 +260,7 @@ def payment():
     return render_template(
         "checkout/payment.html", order=order, intent=intent, draft=session_state.load_draft(),
         form=None if uses_stripe() else DemoCardForm(), stripe_mode=uses_stripe(),
-        publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"),
+        publishable_key=(keys := stripe_keys()) and keys.publishable,
         return_url=url_for("checkout.complete", _external=True), payment_error=None,
     )
 

@@ -19,6 +19,7 @@ from shophub.models.promotions import (
     ShippingMethod,
     StoreSettings,
 )
+from shophub.models.stores import Store, StoreDomain, StoreOwned
 from shophub.models.users import (
     Address,
     PasswordResetToken,
@@ -32,6 +33,6 @@ __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
     "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
     "PendingJob", "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail",
-    "ShippingMethod", "StaffInvite", "StoreSettings", "User", "Variant", "WebhookFailure",
-    "WishlistItem",
+    "ShippingMethod", "StaffInvite", "Store", "StoreDomain", "StoreOwned", "StoreSettings",
+    "User", "Variant", "WebhookFailure", "WishlistItem",
 ]

@@ -8,17 +8,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shophub.core.time import utcnow
 from shophub.extensions import db
 from shophub.models.catalog import Variant
+from shophub.models.stores import StoreOwned
 
 
-class Cart(db.Model):
+class Cart(StoreOwned, db.Model):
     """A cart; a guest's has a token and no user, a customer's has a user."""
 
     __tablename__ = "cart"
+    # A customer has one cart in each store.
+    __table_args__ = (UniqueConstraint("store_id", "user_id", name="uq_cart_store_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

@@ -2,36 +2,49 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shophub.core.time import utcnow
 from shophub.extensions import db
+from shophub.models.stores import StoreOwned
 
 
-class Category(db.Model):
+class Category(StoreOwned, db.Model):
     """A shelf of the catalog."""
 
     __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("store_id", "slug", name="uq_category_store_slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    slug: Mapped[str] = mapped_column(String(140), unique=True)
+    slug: Mapped[str] = mapped_column(String(140))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
 
     products: Mapped[list["Product"]] = relationship(back_populates="category")
 
 
-class Product(db.Model):
+class Product(StoreOwned, db.Model):
     """Something the shop sells; what is bought is one of its variants."""
 
     __tablename__ = "product"
-    __table_args__ = (Index("ix_product_listing", "archived", "category_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_product_listing", "archived", "category_id", "created_at"),
+        UniqueConstraint("store_id", "slug", name="uq_product_store_slug"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    slug: Mapped[str] = mapped_column(String(220))
     description: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("category.id", ondelete="SET NULL"), index=True
@@ -54,7 +67,7 @@ class Product(db.Model):
     )
 
 
-class Variant(db.Model):
+class Variant(StoreOwned, db.Model):
     """A buyable version of a product (size, colour), with its own price and stock."""
 
     __tablename__ = "variant"
@@ -62,11 +75,12 @@ class Variant(db.Model):
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         Index("ix_variant_product_price", "product_id", "price_cents"),
+        UniqueConstraint("store_id", "sku", name="uq_variant_store_sku"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
-    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    sku: Mapped[str] = mapped_column(String(64))
     size: Mapped[str | None] = mapped_column(String(32), index=True)
     colour: Mapped[str | None] = mapped_column(String(32), index=True)
     price_cents: Mapped[int]
@@ -81,7 +95,7 @@ class Variant(db.Model):
         return self.stock > 0
 
 
-class ProductImage(db.Model):
+class ProductImage(StoreOwned, db.Model):
     """A picture of a product; `file` is its media storage key (path) without size suffix."""
 
     __tablename__ = "product_image"
@@ -97,7 +111,7 @@ class ProductImage(db.Model):
     product: Mapped[Product] = relationship(back_populates="images")
 
 
-class Banner(db.Model):
+class Banner(StoreOwned, db.Model):
     """A billboard on the home page."""
 
     __tablename__ = "banner"

@@ -10,11 +10,13 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shophub.core.time import utcnow
 from shophub.extensions import db
+from shophub.models.stores import StoreOwned
 
 ORDER_STATUSES = ("pending", "paid", "partially_refunded", "shipped", "delivered",
                   "cancelled", "refunded")
@@ -28,7 +30,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Order(db.Model):
+class Order(StoreOwned, db.Model):
     """A placed order: what was bought, for how much, where it goes and where it stands."""
 
     __tablename__ = "shop_order"
@@ -38,10 +40,11 @@ class Order(db.Model):
         CheckConstraint(_in("stock_state", STOCK_STATES), name="stock_state_known"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         Index("ix_shop_order_expiry", "status", "reserved_until"),
+        UniqueConstraint("store_id", "number", name="uq_shop_order_store_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    number: Mapped[str | None] = mapped_column(String(20))
     token: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
@@ -196,7 +199,7 @@ class Refund(db.Model):
     order: Mapped[Order] = relationship(back_populates="refunds")
 
 
-class AuditEntry(db.Model):
+class AuditEntry(StoreOwned, db.Model):
     """An append-only record of a change: who, when, what, before and after."""
 
     __tablename__ = "audit_entry"
@@ -219,12 +222,16 @@ class AuditEntry(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
 
 
-class ProcessedEvent(db.Model):
+class ProcessedEvent(StoreOwned, db.Model):
     """A provider event already handled; its unique id makes a repeated delivery a no-op."""
 
     __tablename__ = "processed_event"
+    # Per store: one store's events can never make another's look repeated.
+    __table_args__ = (
+        UniqueConstraint("store_id", "event_id", name="uq_processed_event_store_event"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(120), unique=True)
+    event_id: Mapped[str] = mapped_column(String(120))
     event_type: Mapped[str] = mapped_column(String(80))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

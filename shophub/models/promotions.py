@@ -2,15 +2,16 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shophub.core.coupons import COUPON_KINDS
 from shophub.core.time import utcnow
 from shophub.extensions import db
+from shophub.models.stores import StoreOwned
 
 
-class Coupon(db.Model):
+class Coupon(StoreOwned, db.Model):
     """A discount code; `code` is stored upper-case, so codes are case-insensitive."""
 
     __tablename__ = "coupon"
@@ -19,11 +20,12 @@ class Coupon(db.Model):
                         name="kind_known"),
         CheckConstraint("value >= 0", name="value_not_negative"),
         CheckConstraint("kind <> 'percent' OR value BETWEEN 1 AND 100", name="percent_range"),
+        UniqueConstraint("store_id", "code", name="uq_coupon_store_code"),
         CheckConstraint("times_used >= 0", name="times_used_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[int] = mapped_column(default=0)  # whole percent, or minor units
@@ -55,7 +57,7 @@ class CouponRedemption(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ShippingMethod(db.Model):
+class ShippingMethod(StoreOwned, db.Model):
     """A way to send an order, with its price and an optional free-over threshold."""
 
     __tablename__ = "shipping_method"
@@ -71,7 +73,7 @@ class ShippingMethod(db.Model):
 
 
 class StoreSettings(db.Model):
-    """The store's own settings that staff change at run time; one row, id 1."""
+    """A store's own settings that staff change at run time; one row per store, with its id."""
 
     __tablename__ = "store_settings"
     __table_args__ = (
@@ -79,7 +81,7 @@ class StoreSettings(db.Model):
         CheckConstraint("reservation_minutes > 0", name="reservation_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
     tax_rate_bp: Mapped[int] = mapped_column(default=0)  # basis points: 825 = 8.25 %
     reservation_minutes: Mapped[int] = mapped_column(default=30)
     # None means "as configured" (STORE_NAME, STORE_CURRENCY in the environment).

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shophub.core.time import utcnow
 from shophub.extensions import db
 from shophub.models.catalog import Product
+from shophub.models.stores import StoreOwned
 
 ROLES = ("customer", "staff", "admin")
 
@@ -87,7 +88,7 @@ class Address(db.Model):
     user: Mapped[User] = relationship(back_populates="addresses")
 
 
-class WishlistItem(db.Model):
+class WishlistItem(StoreOwned, db.Model):
     """A product a customer saved for later."""
 
     __tablename__ = "wishlist_item"

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shophub.core.time import utcnow
 from shophub.extensions import db
+from shophub.models.stores import StoreOwned
 
 # signature: refused with a 400 (bad or missing signature, or not an event at all);
 # unknown_order: a signed event about a payment no order of this shop has;
@@ -15,7 +16,7 @@ from shophub.extensions import db
 FAILURE_CAUSES = ("signature", "unknown_order", "malformed", "handler_error")
 
 
-class WebhookFailure(db.Model):
+class WebhookFailure(StoreOwned, db.Model):
     """One refused or failed webhook delivery: no payload and no personal data, only its kind."""
 
     __tablename__ = "webhook_failure"

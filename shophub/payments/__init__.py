@@ -1,5 +1,6 @@
-"""Payment providers: Stripe when keys are configured, the offline demo provider otherwise."""
+"""Payment providers: Stripe when the store has keys, the offline demo provider otherwise."""
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -9,36 +10,61 @@ from shophub.payments.base import (
     PaymentProvider,
     WebhookError,
 )
+from shophub.platform import tenancy
 
 if TYPE_CHECKING:
     from shophub.payments.demo import DemoProvider
 
-__all__ = ["PaymentError", "PaymentProvider", "WebhookError", "demo_provider", "provider",
-           "uses_stripe"]
+__all__ = ["PaymentError", "PaymentProvider", "StripeKeys", "WebhookError", "demo_provider",
+           "provider", "stripe_keys", "uses_stripe"]
+
+
+@dataclass(frozen=True)
+class StripeKeys:
+    """A Stripe account's keys, as one store uses them."""
+
+    secret: str
+    publishable: str | None
+    webhook_secret: str | None
+
+
+def stripe_keys() -> StripeKeys | None:
+    """The current store's Stripe keys: its own, else (the default store only) the
+    environment's; None when it takes demo payments."""
+    store = tenancy.current_store()
+    if store.stripe_secret_key:
+        return StripeKeys(store.stripe_secret_key, store.stripe_publishable_key,
+                          store.stripe_webhook_secret)
+    config = current_app.config
+    if store.is_default and config.get("STRIPE_SECRET_KEY"):
+        return StripeKeys(config["STRIPE_SECRET_KEY"], config.get("STRIPE_PUBLISHABLE_KEY"),
+                          config.get("STRIPE_WEBHOOK_SECRET"))
+    return None
 
 
 def uses_stripe() -> bool:
-    """Whether this store takes real payments through Stripe."""
-    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+    """Whether the current store takes real payments through Stripe."""
+    return stripe_keys() is not None
 
 
 def provider() -> PaymentProvider:
-    """The store's payment provider, built once per app."""
-    cached = current_app.extensions.get("shophub_payment_provider")
+    """The current store's payment provider, built once per app and set of keys."""
+    keys = stripe_keys()
+    built_per_keys = current_app.extensions.setdefault("shophub_payment_providers", {})
+    cached = built_per_keys.get(keys)
     if cached is not None:
         return cached
-    config = current_app.config
     built: PaymentProvider
-    if uses_stripe():
+    if keys is not None:
         from shophub.payments.stripe import StripeProvider
 
-        built = StripeProvider(config["STRIPE_SECRET_KEY"], config.get("STRIPE_WEBHOOK_SECRET"),
-                               api_base=config.get("STRIPE_API_BASE"))
+        built = StripeProvider(keys.secret, keys.webhook_secret,
+                               api_base=current_app.config.get("STRIPE_API_BASE"))
     else:
         from shophub.payments.demo import DemoProvider
 
         built = DemoProvider()
-    current_app.extensions["shophub_payment_provider"] = built
+    built_per_keys[keys] = built
     return built
 
 

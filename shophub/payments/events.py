@@ -12,6 +12,7 @@ from shophub.orders import service as orders
 from shophub.payments import failures as webhook_failures
 from shophub.payments import flow as payment_flow
 from shophub.payments.base import WebhookEvent, intent_from_dict
+from shophub.platform import tenancy
 
 log = logging.getLogger(__name__)
 SOURCE = "stripe webhook"
@@ -216,8 +217,9 @@ def _record(event: WebhookEvent) -> bool:
         else sqlite_insert
     statement = (
         insert(ProcessedEvent)
-        .values(event_id=event.id, event_type=event.type[:80], received_at=orders.now())
-        .on_conflict_do_nothing(index_elements=["event_id"])
+        .values(event_id=event.id, event_type=event.type[:80], received_at=orders.now(),
+                store_id=tenancy.current_store_id())
+        .on_conflict_do_nothing(index_elements=["store_id", "event_id"])
         .returning(ProcessedEvent.id)
     )
     return db.session.execute(statement).first() is not None

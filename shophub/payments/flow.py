@@ -21,7 +21,7 @@ from shophub.payments.base import (
     IntentView,
     PaymentError,
 )
-from shophub.platform import logs
+from shophub.platform import logs, tenancy
 
 log = logging.getLogger(__name__)
 CHANGEABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -151,16 +151,16 @@ def expire_stale_orders(limit: int = 200) -> int:
 
     An intent that turns out to be paid is applied instead. Returns how many were cancelled.
     """
-    stale = db.session.scalars(
+    stale = db.session.scalars(tenancy.across_stores(
         select(Order).where(Order.status == "pending", Order.stock_state == "reserved",
                             Order.payment_status.in_(("requires_payment", "failed")),
                             Order.reserved_until < orders.now())
         .order_by(Order.reserved_until).limit(limit)
-    ).all()
+    )).all()
     db.session.rollback()
     cancelled = 0
     for order in stale:
-        with logs.about_order(order.number):
+        with tenancy.use_store(order.store_id), logs.about_order(order.number):
             try:
                 if order.payment_intent_id:
                     intent = _cancel_or_read(order.payment_intent_id)
@@ -185,19 +185,19 @@ def reconcile_pending_orders(limit: int = 200) -> int:
     orders changed status.
     """
     age = timedelta(minutes=current_app.config.get("RECONCILE_AFTER_MINUTES", 5))
-    candidates = db.session.scalars(
+    candidates = db.session.scalars(tenancy.across_stores(
         select(Order).where(Order.payment_intent_id.is_not(None),
                             Order.payment_status.in_(UNPAID),
                             Order.status == "pending",
                             Order.intent_created_at < orders.now() - age,
                             Order.placed_at > orders.now() - timedelta(days=7))
         .order_by(Order.intent_created_at).limit(limit)
-    ).all()
+    )).all()
     db.session.rollback()
     changed = 0
     for order in candidates:
         before = (order.status, order.payment_status)
-        with logs.about_order(order.number):
+        with tenancy.use_store(order.store_id), logs.about_order(order.number):
             try:
                 refresh_from_provider(order, "reconciliation")
             except PaymentError:

@@ -5,7 +5,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from shophub.extensions import csrf, limiter
-from shophub.payments import WebhookError
+from shophub.payments import WebhookError, stripe_keys
 from shophub.payments import events as webhook_events
 from shophub.payments import failures as webhook_failures
 from shophub.payments.stripe import StripeProvider
@@ -16,14 +16,14 @@ log = logging.getLogger(__name__)
 
 
 def _verifier() -> StripeProvider:
-    cached = current_app.extensions.get("shophub_webhook_verifier")
-    if cached is not None:
-        return cached
-    config = current_app.config
-    cached = StripeProvider(config.get("STRIPE_SECRET_KEY") or "sk_unset",
-                            config.get("STRIPE_WEBHOOK_SECRET"),
-                            api_base=config.get("STRIPE_API_BASE"))
-    current_app.extensions["shophub_webhook_verifier"] = cached
+    # The store is the one the webhook's host names: its own signing secret checks the event.
+    keys = stripe_keys()
+    verifiers = current_app.extensions.setdefault("shophub_webhook_verifiers", {})
+    cached = verifiers.get(keys)
+    if cached is None:
+        cached = verifiers[keys] = StripeProvider(
+            keys.secret if keys else "sk_unset", keys.webhook_secret if keys else None,
+            api_base=current_app.config.get("STRIPE_API_BASE"))
     return cached
 
 

@@ -8,12 +8,13 @@ a job is never lost: not when Redis is down at the hand-over, loses its data or 
 when a worker dies in the middle of it. `dispatch_pending_jobs` hands such jobs over again.
 """
 
+import contextlib
 import functools
 import importlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from shophub.config import with_request_timeouts
 from shophub.extensions import db
 from shophub.models import PendingJob
-from shophub.platform import logs, metrics, outages
+from shophub.platform import logs, metrics, outages, tenancy
 
 # Queues by urgency: expiry, reconciliation and dispatch never wait behind a mail backlog.
 # Workers serve them in this order: `rq worker shophub-maintenance shophub`.
@@ -55,6 +56,19 @@ _app_factory: Callable[[], Flask] | None = None
 # Set while a job runs, so that a job calling another job's function leaves the row to the
 # outer one: the row goes only when the whole job has succeeded.
 _running_job: ContextVar[bool] = ContextVar("shophub_running_job", default=False)
+
+
+def _job_context() -> dict:
+    """What a job queued now runs under: the request id and order it logs, and its store."""
+    return {**logs.job_context(), "store_id": tenancy.current_store_id()}
+
+
+@contextlib.contextmanager
+def _in_job_context(context: dict | None) -> Iterator[None]:
+    """Run as `_job_context()` said: its log fields, in its store (old jobs: the default)."""
+    context = context or {}
+    with logs.in_job_context(context), tenancy.use_store(context.get("store_id")):
+        yield
 
 
 def init_app(app: Flask) -> None:
@@ -100,7 +114,7 @@ def job(func=None, *, queue_name: str = QUEUE_NAME):
         token = _stored_token_of_current_rq_job()
         running = _running_job.set(True)
         try:
-            with logs.in_job_context(log_context_of(get_current_job())):
+            with _in_job_context(log_context_of(get_current_job())):
                 if has_app_context():
                     result = func(*args, **kwargs)
                     _forget_pending_here(token)
@@ -227,7 +241,7 @@ def enqueue(func, *args, token: str | None = None, **kwargs) -> None:
     """
     if current_app.config.get("REDIS_URL"):
         meta: dict = {STORED_META: True} if token is not None else {}
-        if context := logs.job_context():
+        if context := _job_context():
             meta[LOG_CONTEXT_META] = context
         queue_of(func).enqueue(func, args=args, kwargs=kwargs, retry=_retry(), job_id=token,
                                meta=meta or None, description=function_path(func))
@@ -257,6 +271,8 @@ def enqueue_after_commit(func, *args, **kwargs) -> None:
 
 def hold_until_commit(func, args: tuple, kwargs: dict, *, store_pending: bool) -> None:
     """Queue `func(*args, **kwargs)` after the commit; `store_pending` also writes pending_job."""
+    # Found now, if not yet: the commit hook that hands the job over must not read the database.
+    tenancy.current_store_id()
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any write still drops the job
@@ -264,7 +280,7 @@ def hold_until_commit(func, args: tuple, kwargs: dict, *, store_pending: bool) -
     if store_pending:
         token = uuid.uuid4().hex
         arguments: dict = {"args": list(args), "kwargs": kwargs}
-        if context := logs.job_context():
+        if context := _job_context():
             arguments[LOG_CONTEXT_ARGUMENT] = context
         session.add(PendingJob(token=token, function=function_path(func), arguments=arguments))
     owner = session.get_nested_transaction() or session.get_transaction()
@@ -307,10 +323,10 @@ def _run_inline_beside_the_request(calls: list[tuple]) -> None:
     end of the process keeps its row for dispatch.
     """
     app = current_app._get_current_object()
-    context = logs.job_context()  # a thread starts with no context variables of its own
+    context = _job_context()  # a thread starts with no context variables of its own
 
     def run() -> None:
-        with logs.in_job_context(context), app.app_context():
+        with _in_job_context(context), app.app_context():
             for token, func, args, kwargs in calls:
                 _run_inline(func, args, kwargs, token)
 
@@ -361,7 +377,7 @@ def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> i
             current_app.logger.exception("Pending job %s names no job (%s)", token, function)
             continue
         try:
-            with logs.in_job_context(arguments.get(LOG_CONTEXT_ARGUMENT)):
+            with _in_job_context(arguments.get(LOG_CONTEXT_ARGUMENT)):
                 enqueue(func, *arguments.get("args", []), token=token,
                         **arguments.get("kwargs", {}))
         except Exception as error:  # the queue is away: these were not handed over after all

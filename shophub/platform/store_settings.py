@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from shophub.extensions import db
 from shophub.models import StoreSettings
-from shophub.platform import cache
+from shophub.platform import cache, tenancy
 
 DEFAULT_TAX_RATE_BP = 0
 DEFAULT_RESERVATION_MINUTES = 30
@@ -16,18 +16,20 @@ DEFAULT_LOW_STOCK_THRESHOLD = 5
 
 
 def current() -> StoreSettings:
-    """The settings row, or an unsaved one holding the defaults."""
-    settings = db.session.get(StoreSettings, 1)
+    """The current store's settings row, or an unsaved one holding the defaults."""
+    store_id = tenancy.current_store_id()
+    settings = db.session.get(StoreSettings, store_id)
     if settings is None:
-        settings = StoreSettings(id=1, tax_rate_bp=DEFAULT_TAX_RATE_BP,
+        settings = StoreSettings(id=store_id, tax_rate_bp=DEFAULT_TAX_RATE_BP,
                                  reservation_minutes=DEFAULT_RESERVATION_MINUTES,
                                  low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD)
     return settings
 
 
 def save(**values) -> StoreSettings:
-    """Create or update the settings row (not committed; the commit clears the cached identity)."""
-    settings = db.session.get(StoreSettings, 1)
+    """Create or update the current store's settings row (not committed; the commit clears the
+    cached identity)."""
+    settings = db.session.get(StoreSettings, tenancy.current_store_id())
     if settings is None:
         settings = current()
         db.session.add(settings)
@@ -36,7 +38,7 @@ def save(**values) -> StoreSettings:
     return settings
 
 
-IDENTITY_CACHE_KEY = "store:identity"
+IDENTITY_CACHE_KEY = "store:{store_id}:identity"
 IDENTITY_CACHE_SECONDS = 60
 
 
@@ -48,8 +50,8 @@ class StoreIdentity:
     currency: str
 
 
-def _read_identity() -> StoreIdentity:
-    settings = db.session.get(StoreSettings, 1)
+def _read_identity(store_id: int) -> StoreIdentity:
+    settings = db.session.get(StoreSettings, store_id)
     config = current_app.config
     return StoreIdentity(
         name=(settings and settings.store_name) or config["STORE_NAME"],
@@ -63,14 +65,17 @@ def identity() -> StoreIdentity:
     Read once per request and cached for IDENTITY_CACHE_SECONDS in the app's cache, which is
     shared by every worker when Redis is configured; saving the settings clears it.
     """
-    memo = g.get("store_identity")
+    store_id = tenancy.current_store_id()
+    memos = g.setdefault("store_identity", {})
+    memo = memos.get(store_id)
     if memo is not None:
         return memo
-    memo = cache.get(IDENTITY_CACHE_KEY)
+    key = IDENTITY_CACHE_KEY.format(store_id=store_id)
+    memo = cache.get(key)
     if not isinstance(memo, StoreIdentity):
-        memo = _read_identity()
-        cache.put(IDENTITY_CACHE_KEY, memo, IDENTITY_CACHE_SECONDS)
-    g.store_identity = memo
+        memo = _read_identity(store_id)
+        cache.put(key, memo, IDENTITY_CACHE_SECONDS)
+    memos[store_id] = memo
     return memo
 
 

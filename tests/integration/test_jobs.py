@@ -256,7 +256,8 @@ def test_a_queued_job_is_stored_with_its_transaction_until_it_is_handed_over(app
         db.session.flush()
         (stored,) = db.session.scalars(select(PendingJob))
         assert stored.function == "tests.integration.test_jobs.mark_seen_job"
-        assert stored.arguments == {"args": ["order:1"], "kwargs": {}}
+        # The job runs in the store it was queued in (here the default one).
+        assert stored.arguments == {"args": ["order:1"], "kwargs": {}, "log": {"store_id": 1}}
         db.session.commit()
     assert ATTEMPTS["ran:order:1"] == 1
     assert pending_functions(app) == []  # handed over (run inline), so forgotten

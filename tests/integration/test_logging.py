@@ -181,7 +181,7 @@ def test_a_job_dispatched_later_still_carries_the_request_id(probes, app, client
     with app.app_context():
         (row,) = db.session.scalars(select(PendingJob))
         assert row.arguments == {"args": ["from a request"], "kwargs": {},
-                                 "log": {"request_id": request_id}}
+                                 "log": {"request_id": request_id, "store_id": 1}}
     app.config["REDIS_URL"] = None
     with app.app_context():
         assert job_queue.dispatch_pending_jobs(older_than_seconds=0) == 1

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, update
 
+from shophub import payments
 from shophub.extensions import db
 from shophub.models import Order, Payment, Variant
 from shophub.orders import service as orders
@@ -457,7 +458,8 @@ def test_a_create_whose_answer_was_lost_does_not_block_a_revised_order(app, clie
     unregister_webhook(shop.webhook_id)  # no other tester's event meets an order sans intent
     with app.app_context():
         keys = StripeKeys(provider())
-        app.extensions["shophub_payment_provider"] = keys
+        # What provider() hands out for the default store's keys from now on.
+        app.extensions["shophub_payment_providers"][payments.stripe_keys()] = keys
         variant_id = make_variant("Mug", price=PRICE, stock=5)
         method_id = make_method("Standard", price=SHIPPING)
     add_to_cart(client, variant_id, 2)

@@ -1,0 +1,58 @@
+"""Stores: the tenants of one installation, the host names they answer to, and what they own."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from shophub.core.time import utcnow
+from shophub.extensions import db
+
+
+class Store(db.Model):
+    """One shop of the installation: its own catalog, orders, staff, settings and payments.
+
+    Its name, currency and tax settings are its StoreSettings row (whose id is the store's).
+    """
+
+    __tablename__ = "store"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    # The store an unknown host gets; exactly one store has it.
+    is_default: Mapped[bool] = mapped_column(default=False)
+    order_prefix: Mapped[str] = mapped_column(String(8), default="SH")
+    # The number the store's next order gets; taken under a row lock (placement).
+    next_order_number: Mapped[int] = mapped_column(default=10001)
+    # The store's own Stripe account; without a secret key it takes demo payments (the
+    # default store falls back to the keys in the environment).
+    stripe_secret_key: Mapped[str | None] = mapped_column(String(255))
+    stripe_publishable_key: Mapped[str | None] = mapped_column(String(255))
+    stripe_webhook_secret: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    domains: Mapped[list["StoreDomain"]] = relationship(
+        back_populates="store", order_by="StoreDomain.id", cascade="all, delete-orphan")
+
+
+class StoreDomain(db.Model):
+    """A host name a store answers to (`shop.example.com`); each host belongs to one store."""
+
+    __tablename__ = "store_domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"),
+                                          index=True)
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+
+    store: Mapped[Store] = relationship(back_populates="domains")
+
+
+class StoreOwned:
+    """A row of one store's: every ORM read sees only the current store's rows, and a new row
+    takes the current store (shophub.platform.tenancy)."""
+
+    @declared_attr
+    def store_id(cls) -> Mapped[int]:
+        """The store the row belongs to."""
+        return mapped_column(ForeignKey("store.id", ondelete="CASCADE"), index=True)

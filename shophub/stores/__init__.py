@@ -1,0 +1,1 @@
+"""Stores, the tenants of one installation: creating them and naming their domains."""
