@@ -112,6 +112,7 @@ def create_app(config: dict | None = None) -> Flask:
     from shophub.admin import bp as admin_bp
     from shophub.admin import invites_bp
     from shophub.cart.routes import bp as cart_bp
+    from shophub.catalog.api import bp as api_bp
     from shophub.catalog.routes import bp as shop_bp
     from shophub.checkout.routes import bp as checkout_bp
     from shophub.orders.routes import bp as orders_bp
@@ -119,6 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
     from shophub.web.media import bp as media_bp
 
     app.register_blueprint(shop_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(cart_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(checkout_bp)

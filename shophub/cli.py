@@ -19,8 +19,10 @@ def seed_demo_command(if_empty: bool) -> None:
 
 @shophub_cli.command("create-admin")
 @click.argument("email")
-def create_admin_command(email: str) -> None:
-    """Create an admin account, or promote an existing user to admin."""
+@click.option("--platform", is_flag=True,
+              help="Also make the account a platform owner, who creates and lists stores.")
+def create_admin_command(email: str, platform: bool) -> None:
+    """Create an admin of the default store, or promote an existing user to admin."""
     from shophub.accounts import users
     from shophub.extensions import db
 
@@ -34,11 +36,14 @@ def create_admin_command(email: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user, created = users.make_admin(email, password or None)
+        if platform:
+            user.is_platform_owner = True
         db.session.commit()
     except users.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    click.echo(f"{'Created' if created else 'Promoted'} admin {user.email}.")
+    owner = " and platform owner" if user.is_platform_owner else ""
+    click.echo(f"{'Created' if created else 'Promoted'} admin{owner} {user.email}.")
 
 
 @shophub_cli.command("create-store")

@@ -138,6 +138,8 @@ def load_settings(instance_path: str) -> dict:
         "REDIS_URL": env.get("REDIS_URL"),
         **cache_settings(env.get("REDIS_URL")),
         "CATALOG_CACHE_SECONDS": int(env.get("CATALOG_CACHE_SECONDS", "10")),
+        # How long browsers and shared caches may keep an answer of the catalog API.
+        "API_CACHE_SECONDS": int(env.get("API_CACHE_SECONDS", "60")),
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY"),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET"),
@@ -166,12 +168,18 @@ def load_settings(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_ACCOUNT": env.get("RATELIMIT_ACCOUNT", "5 per minute;20 per hour"),
+        # Per client address: placing orders, trying new discount codes, and every other public
+        # POST (cart, wishlist, checkout steps), these counted together.
+        "RATELIMIT_ORDERS": env.get("RATELIMIT_ORDERS", "10 per minute;30 per hour"),
+        "RATELIMIT_COUPONS": env.get("RATELIMIT_COUPONS", "10 per minute;40 per hour"),
+        "RATELIMIT_POSTS": env.get("RATELIMIT_POSTS", "60 per minute;600 per hour"),
         # Without Redis, how long a request waits for the jobs it queued before it answers.
         "INLINE_JOB_WAIT_SECONDS": float(env.get("INLINE_JOB_WAIT_SECONDS", "1")),
         # Seconds before each retry of a failed job; 0 retries at once.
         "JOB_RETRY_INTERVALS": [int(part) for part in
                                 env.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if part],
         "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "60")),
+        "SIGNUP_LINK_HOURS": int(env.get("SIGNUP_LINK_HOURS", "24")),
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

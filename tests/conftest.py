@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from shophub import create_app
 from shophub.extensions import db
 from shophub.models import Store
-from shophub.platform import outages, store_settings, tenancy
+from shophub.platform import outages, queue, store_settings, tenancy
 from tests.services import require_service
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -51,6 +51,10 @@ def make_app(database_url: str, tmp_path, **overrides):
         "REDIS_URL": None,
         "CACHE_TYPE": "SimpleCache",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Tests post far more than a shopper does; the limits' own tests set them lower.
+        "RATELIMIT_POSTS": "10000 per minute",
+        "RATELIMIT_ORDERS": "10000 per minute",
+        "RATELIMIT_COUPONS": "10000 per minute",
         "MAIL_SERVER": None,
     }
     config.update(overrides)
@@ -89,6 +93,7 @@ def sqlite_app(sqlite_database_url, tmp_path, app_config):
     with application.app_context():
         _empty_all_tables()
     yield application
+    queue.wait_for_inline_jobs()  # jobs still running beside its requests end with the test
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -128,6 +133,7 @@ def app(database_url, tmp_path, app_config):
     with application.app_context():
         _empty_all_tables()
     yield application
+    queue.wait_for_inline_jobs()
     with application.app_context():
         db.session.remove()
         db.engine.dispose()

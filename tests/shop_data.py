@@ -1,10 +1,13 @@
 """Small, explicit rows for cart and account tests."""
 
+import time
 from itertools import count
+from urllib.parse import urlsplit
 
 from shophub.accounts import users
 from shophub.extensions import db
 from shophub.models import Product, Variant
+from shophub.platform import mail, queue
 
 _serial = count(1)
 PASSWORD = "correct horse battery"
@@ -44,3 +47,39 @@ def set_stock(variant_id: int, stock: int) -> None:
     """Change a variant's stock."""
     db.session.get(Variant, variant_id).stock = stock
     db.session.commit()
+
+
+def mails_to(outbox_folder: str, address: str, timeout: float = 5.0) -> list:
+    """The mails to `address` in an outbox folder, oldest first, once the jobs behind
+    the requests have run (sign-up and reset mails are sent after the answer)."""
+    queue.wait_for_inline_jobs(timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [message for message in mail.outbox_messages(outbox_folder)
+                 if message["To"] == address]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def mailed_link(outbox_folder: str, address: str, path: str) -> str:
+    """The newest link into `path` mailed to `address`, as a path with its query string."""
+    links = [word for message in mails_to(outbox_folder, address)
+             for word in message.get_body(("plain",)).get_content().split() if path in word]
+    assert links, f"no mail to {address} links to {path}"
+    parts = urlsplit(links[-1])
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def sign_up(client, email: str = "new.person@example.com", password: str = PASSWORD,
+            name: str = "New Person", next_path: str | None = None):
+    """Register through the form and follow the mailed link; returns the last response.
+
+    The client is logged in afterwards, as a shopper is who followed the link.
+    """
+    app = client.application
+    query = f"?next={next_path}" if next_path else ""
+    response = client.post(f"/account/register{query}", data={"name": name, "email": email})
+    assert response.status_code == 200, response.status_code
+    link = mailed_link(app.config["MAIL_OUTBOX"], email.strip().lower(), "/account/register/")
+    return client.post(link, data={"password": password, "confirm": password})

@@ -41,10 +41,15 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    """A new customer account."""
+    """Ask for a link that creates a customer account."""
 
     name = StringField("Your name", validators=[Optional(), Length(max=120)], filters=[cleaned])
     email = email_field()
+
+
+class FinishSignupForm(FlaskForm):
+    """Choose the password of a new account, from its emailed link."""
+
     password, confirm = new_password_fields()
 
 

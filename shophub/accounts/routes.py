@@ -3,7 +3,6 @@
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -12,10 +11,19 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from shophub.accounts import address_book, auth, login_guard, password_reset, users, wishlist
+from shophub.accounts import (
+    address_book,
+    auth,
+    login_guard,
+    password_reset,
+    signup,
+    users,
+    wishlist,
+)
 from shophub.accounts.forms import (
     AddressForm,
     ChangePasswordForm,
+    FinishSignupForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
@@ -27,8 +35,10 @@ from shophub.catalog import queries as catalog
 from shophub.extensions import db
 from shophub.orders.history import orders_of
 from shophub.web.htmx import render_page_or_block, wants_fragment
+from shophub.web.limits import limit_public_posts
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+limit_public_posts(bp)
 
 
 def _after_login_url() -> str:
@@ -39,22 +49,46 @@ def _after_login_url() -> str:
 @per_ip()
 @per_account()
 def register():
-    """Create a customer account and log in."""
+    """Ask for a sign-up link; the answer is the same whether or not the email has an account."""
     if current_user.is_authenticated:
         return redirect(url_for("account.overview"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = users.sign_up(form.email.data, form.password.data, form.name.data or "",
-                                 url_for("shop.home", _external=True))
+            signup.request_signup(form.email.data, form.name.data or "",
+                                  auth.safe_next_url(request.args.get("next"), ""))
         except users.AccountError as error:
-            db.session.rollback()
-            form[error.field].errors.append(str(error))
+            form.email.errors.append(str(error))
+        else:
+            return render_template("account/register_sent.html", email=form.email.data)
+    return render_template("account/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@per_ip()
+def finish_signup(token: str):
+    """Choose a password from an emailed sign-up link; the account is created and logged in."""
+    try:
+        link = signup.usable_link(token)
+    except signup.SignupLinkError as error:
+        return render_template("account/link_invalid.html", reason=str(error),
+                               again_url=url_for("account.register")), 410
+    form = FinishSignupForm()
+    if form.validate_on_submit():
+        try:
+            user = signup.complete_signup(token, form.password.data)
+        except signup.SignupLinkError as error:
+            return render_template("account/link_invalid.html", reason=str(error),
+                                   again_url=url_for("account.register")), 410
+        except users.AccountError as error:
+            form.password.errors.append(str(error))
         else:
             auth.start_session(user, remember=False)
             flash("Welcome! Your account is ready.", "success")
             return redirect(_after_login_url(), code=303)
-    return render_template("account/register.html", form=form), 200 if not form.errors else 422
+    return render_template("account/register_finish.html", form=form, email=link.email), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -107,11 +141,7 @@ def reset_request():
     """Ask for a reset link; the answer is the same whether or not the email has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        password_reset.request_reset(
-            form.email.data,
-            lambda token: url_for("account.reset_password", token=token, _external=True),
-            current_app.config["PASSWORD_RESET_MINUTES"],
-        )
+        password_reset.request_reset(form.email.data)
         return render_template("account/reset_sent.html", email=form.email.data)
     return render_template("account/reset_request.html", form=form)
 
@@ -123,13 +153,15 @@ def reset_password(token: str):
     try:
         password_reset.usable_token(token)
     except password_reset.ResetTokenError as error:
-        return render_template("account/reset_invalid.html", reason=str(error)), 410
+        return render_template("account/link_invalid.html", reason=str(error),
+                               again_url=url_for("account.reset_request")), 410
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             user = password_reset.complete_reset(token, form.password.data)
         except password_reset.ResetTokenError as error:
-            return render_template("account/reset_invalid.html", reason=str(error)), 410
+            return render_template("account/link_invalid.html", reason=str(error),
+                                   again_url=url_for("account.reset_request")), 410
         except users.AccountError as error:
             form.password.errors.append(str(error))
         else:

@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shophub.extensions import db
 from shophub.models import User
 from shophub.models.users import new_session_token
-from shophub.platform import jobs, store_settings
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
@@ -158,17 +158,7 @@ def load_session_user(session_token: str) -> User | None:
 
     A deactivated user's sessions end at their next request.
     """
-    return db.session.scalar(
-        select(User).where(User.session_token == session_token, User.active.is_(True))
-    )
-
-
-
-def sign_up(email: str, password: str, name: str, shop_url: str) -> User:
-    """Register a customer, commit, and send the welcome mail after the commit."""
-    user = register(email, password, name)
-    subject = f"Welcome to {store_settings.display_name()}"
-    jobs.queue_mail(f"welcome:{user.id}", user.email, subject, "welcome",
-                    name=user.name, shop_url=shop_url)
-    db.session.commit()
-    return user
+    return db.session.scalars(
+        select(User).options(joinedload(User.memberships))
+        .where(User.session_token == session_token, User.active.is_(True))
+    ).unique().first()

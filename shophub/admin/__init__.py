@@ -10,5 +10,6 @@ from shophub.admin.payments import routes as _payment_routes  # noqa: F401, E402
 from shophub.admin.people import routes as _people_routes  # noqa: F401, E402
 from shophub.admin.people.routes import invites_bp  # noqa: E402
 from shophub.admin.store import routes as _store_routes  # noqa: F401, E402
+from shophub.admin.stores import routes as _stores_routes  # noqa: F401, E402
 
 __all__ = ["bp", "invites_bp"]

@@ -11,8 +11,10 @@ from shophub.cart.identity import (
 )
 from shophub.checkout.session_state import buyable_view, held_units
 from shophub.web.htmx import render_page_or_block, wants_fragment
+from shophub.web.limits import limit_public_posts
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
+limit_public_posts(bp)
 
 
 def _failed(error: carts.CartError) -> carts.Outcome:

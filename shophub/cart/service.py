@@ -13,8 +13,9 @@ from shophub.catalog.queries import first_image_of_product
 from shophub.core.numbers import parse_row_id
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Product, ProductImage, Variant
-from shophub.platform import tenancy
+from shophub.platform import store_settings, tenancy
 
+# The largest quantity the cart forms take; the store's own limit (units_limit) is lower.
 MAX_LINE_QUANTITY = 99
 
 NOTHING_HELD: Mapping[int, int] = MappingProxyType({})
@@ -109,6 +110,16 @@ class CartView:
     def can_check_out(self) -> bool:
         """Whether at least one line can be bought."""
         return any(line.counted_quantity for line in self.lines)
+
+
+def units_limit() -> int:
+    """The most units of one variant a cart may hold (the store's setting)."""
+    return min(store_settings.current().max_units_per_variant, MAX_LINE_QUANTITY)
+
+
+def over_limit_message(label: str, limit: int, quantity: int) -> str:
+    """What a shopper is told when a line would go over the store's limit."""
+    return f"A cart can hold at most {limit} of {label}; it has {quantity}."
 
 
 def describe(name: str, size: str | None, colour: str | None) -> str:
@@ -235,16 +246,18 @@ def _touch(cart: Cart) -> None:
 
 def add_item(cart: Cart, variant_id: int, quantity: int,
              held: Mapping[int, int] = NOTHING_HELD) -> Outcome:
-    """Add units of a variant (on top of any already in the cart), capped by its stock.
+    """Add units of a variant (on top of any already in the cart), capped by its stock and the
+    store's limit of units per variant.
 
     `held` maps variant ids to the units the buyer's own pending order holds: they count as
     in stock for this buyer, because revising the order gives them back first.
     """
     variant, label, stock = _buyable_variant(variant_id, held)
+    limit = units_limit()
     for attempt in range(2):
         line = _line(cart, variant.id)
         wanted = quantity + (line.quantity if line else 0)
-        allowed = min(wanted, stock, MAX_LINE_QUANTITY)
+        allowed = min(wanted, stock, limit)
         if line is None:
             db.session.add(CartItem(cart_id=cart.id, variant_id=variant.id, quantity=allowed))
         else:
@@ -258,12 +271,14 @@ def add_item(cart: Cart, variant_id: int, quantity: int,
             if attempt:
                 raise
     if allowed < wanted:
-        if allowed == MAX_LINE_QUANTITY and stock > MAX_LINE_QUANTITY:
-            return Outcome(f"A cart can hold at most {MAX_LINE_QUANTITY} of {label}; "
-                           f"it has {allowed}.", "notice")
-        return Outcome(f"Only {stock} of {label} in stock, so your cart has {allowed}.",
-                       "notice")
+        return _capped(label, allowed, stock, limit)
     return Outcome(f"Added {quantity} × {label} to your cart.")
+
+
+def _capped(label: str, allowed: int, stock: int, limit: int) -> Outcome:
+    if allowed == limit and stock > limit:
+        return Outcome(over_limit_message(label, limit, allowed), "notice")
+    return Outcome(f"Only {stock} of {label} in stock, so your cart has {allowed}.", "notice")
 
 
 def _owned_line(cart: Cart | None, item_id: int) -> CartItem:
@@ -281,7 +296,8 @@ def _owned_line(cart: Cart | None, item_id: int) -> CartItem:
 
 def update_item(cart: Cart | None, item_id: int, quantity: int,
                 held: Mapping[int, int] = NOTHING_HELD) -> Outcome:
-    """Set a line's quantity (0 removes it), capped by the stock (`held`: see add_item)."""
+    """Set a line's quantity (0 removes it), capped by the stock and the store's limit (`held`:
+    see add_item)."""
     line = _owned_line(cart, item_id)
     if quantity == 0:
         return remove_item(cart, item_id)
@@ -292,13 +308,13 @@ def update_item(cart: Cart | None, item_id: int, quantity: int,
     stock = variant.stock + held.get(variant.id, 0)
     if stock <= 0:
         raise CartError(f"{label} is sold out; you can only remove it.")
-    allowed = min(quantity, stock)
+    limit = units_limit()
+    allowed = min(quantity, stock, limit)
     line.quantity = allowed
     _touch(cart)
     db.session.commit()
     if allowed < quantity:
-        return Outcome(f"Only {stock} of {label} in stock, so your cart has {allowed}.",
-                       "notice")
+        return _capped(label, allowed, stock, limit)
     return Outcome(f"{label}: quantity set to {allowed}.")
 
 
@@ -322,11 +338,13 @@ def empty_cart(cart: Cart | None) -> Outcome:
 
 
 def merge_guest_cart(token: str | None, user_id: int) -> None:
-    """Move a guest cart into the customer's at login: quantities added, capped by stock."""
+    """Move a guest cart into the customer's at login: quantities added, capped by stock and
+    the store's limit."""
     guest = find_cart(None, token) if token else None
     if guest is None:
         return
     target = open_cart(user_id, new_token=None)
+    limit = units_limit()
     existing = {line.variant_id: line for line in target.items}
     for line in guest.items:
         stock = line.variant.stock
@@ -336,7 +354,7 @@ def merge_guest_cart(token: str | None, user_id: int) -> None:
             combined = min(combined, stock)
         else:  # sold out: keep the line so the shopper sees it, with the larger of the two
             combined = max(line.quantity, mine.quantity if mine else 0)
-        combined = min(combined, MAX_LINE_QUANTITY)
+        combined = min(combined, limit)
         if mine is None:
             target.items.append(CartItem(variant_id=line.variant_id, quantity=combined))
         else:

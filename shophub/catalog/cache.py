@@ -16,15 +16,22 @@ from flask import current_app
 
 from shophub.catalog import queries as catalog
 from shophub.catalog.filters import CatalogFilters
-from shophub.platform import cache
+from shophub.platform import cache, tenancy
 
 T = TypeVar("T")
+
+
+def _store_key(key: str) -> str:
+    # Every store has its own catalog: a key without the store would show one store's
+    # listing in another's.
+    return f"store:{tenancy.current_store_id()}:{key}"
 
 
 def _cached(key: str, compute: Callable[[], T]) -> T:
     seconds = current_app.config["CATALOG_CACHE_SECONDS"]
     if seconds <= 0:
         return compute()
+    key = _store_key(key)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -49,7 +56,7 @@ class FragmentCache:
 
 def fragment(filters: CatalogFilters) -> FragmentCache:
     """Cache settings for HTML that depends only on `filters` (0 seconds: not cached)."""
-    return FragmentCache(key="catalog:fragment:" + _digest(filters, with_page=False),
+    return FragmentCache(key=_store_key("catalog:fragment:" + _digest(filters, with_page=False)),
                          seconds=max(0, current_app.config["CATALOG_CACHE_SECONDS"]))
 
 

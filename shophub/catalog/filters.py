@@ -38,6 +38,9 @@ class CatalogFilters:
     default_per_page: int = 24
     currency: str = "USD"
     notices: tuple[str, ...] = field(default=(), compare=False)
+    # The same findings for a client that is refused rather than corrected (the catalog API):
+    # one reason per bad parameter, naming it as the query string does.
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def min_price_text(self) -> str:
@@ -97,25 +100,31 @@ def _option_values(args: MultiDict, name: str) -> tuple[str, ...]:
     return tuple(values[:MAX_OPTION_VALUES])
 
 
-def _price(args: MultiDict, name: str, label: str, currency: str, notices: list) -> int | None:
+# What was wrong with the query string: (notice for the page, problem for the API) pairs.
+Findings = list[tuple[str, str]]
+
+
+def _price(args: MultiDict, name: str, label: str, currency: str,
+           found: Findings) -> int | None:
     raw = clean_text(args.get(name), 40)
     if not raw:
         return None
     try:
         return parse_amount(raw, currency)
     except AmountError as error:
-        notices.append(f"{label} “{raw[:20]}” was ignored: {error}")
+        found.append((f"{label} “{raw[:20]}” was ignored: {error}", f"{name}: {error}"))
         return None
 
 
-def _positive_int(raw: str | None, label: str, notices: list) -> int | None:
+def _positive_int(raw: str | None, name: str, label: str, found: Findings) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
     number = parse_whole(text, low=1, high=MAX_PAGE)
     if number is not None:
         return number
-    notices.append(f"{label} “{text[:20]}” is not valid; showing the first page.")
+    found.append((f"{label} “{text[:20]}” is not valid; showing the first page.",
+                  f"{name} must be a whole number from 1 to {MAX_PAGE}"))
     return None
 
 
@@ -123,19 +132,21 @@ def parse_catalog_filters(
     args: MultiDict, currency: str, page_sizes: tuple[int, ...], default_page_size: int
 ) -> CatalogFilters:
     """Read the catalog query string; bad values are dropped or corrected with a notice."""
-    notices: list[str] = []
+    found: Findings = []
     q = single_line(args.get("q"), MAX_QUERY_LENGTH)
     category = clean_text(args.get("category"), 140) or None
 
-    min_price = _price(args, "min_price", "Minimum price", currency, notices)
-    max_price = _price(args, "max_price", "Maximum price", currency, notices)
+    min_price = _price(args, "min_price", "Minimum price", currency, found)
+    max_price = _price(args, "max_price", "Maximum price", currency, found)
     if min_price is not None and max_price is not None and min_price > max_price:
         min_price, max_price = max_price, min_price
-        notices.append("The minimum price was above the maximum; they have been swapped.")
+        found.append(("The minimum price was above the maximum; they have been swapped.",
+                      "min_price is above max_price"))
 
     sort = clean_text(args.get("sort"), 40) or DEFAULT_SORT
     if sort not in SORTS:
-        notices.append(f"Unknown sort order “{sort[:20]}”; showing newest first.")
+        found.append((f"Unknown sort order “{sort[:20]}”; showing newest first.",
+                      f"sort must be one of {', '.join(SORTS)}"))
         sort = DEFAULT_SORT
 
     per_page = default_page_size
@@ -144,9 +155,10 @@ def parse_catalog_filters(
         if parse_whole(raw_per_page) in page_sizes:
             per_page = int(raw_per_page)
         else:
-            notices.append(f"Page size must be one of {', '.join(map(str, page_sizes))}.")
+            sizes = ", ".join(map(str, page_sizes))
+            found.append((f"Page size must be one of {sizes}.", f"per_page must be one of {sizes}"))
 
-    page = _positive_int(args.get("page"), "Page", notices) or 1
+    page = _positive_int(args.get("page"), "page", "Page", found) or 1
     return CatalogFilters(
         q=q,
         category=category,
@@ -160,5 +172,6 @@ def parse_catalog_filters(
         per_page=per_page,
         default_per_page=default_page_size,
         currency=currency,
-        notices=tuple(notices),
+        notices=tuple(notice for notice, _ in found),
+        problems=tuple(problem for _, problem in found),
     )

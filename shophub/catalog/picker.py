@@ -32,9 +32,19 @@ class Picker:
         stock = self.variant.stock
         if stock <= 0:
             return "Sold out"
-        if stock <= LOW_STOCK:
+        if is_low_stock(stock):
             return f"Only {stock} left"
         return "In stock"
+
+
+def is_low_stock(stock: int) -> bool:
+    """Whether shoppers are told how many are left: a few, but not none."""
+    return 0 < stock <= LOW_STOCK
+
+
+def shown_quantity(stock: int) -> int:
+    """The stock a shopper may know of: exact while it is low, else LOW_STOCK ("5 or more")."""
+    return max(0, min(stock, LOW_STOCK))
 
 
 def _parse_id(raw: str | None) -> int | None:

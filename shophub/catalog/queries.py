@@ -266,3 +266,25 @@ def get_listed_product(slug: str) -> Product | None:
             selectinload(Product.images),
         )
     )
+
+
+def products_by_id(ids: list[int]) -> dict[int, Product]:
+    """The products with these ids, with their categories loaded, by id (one statement)."""
+    if not ids:
+        return {}
+    products = db.session.scalars(
+        select(Product).where(Product.id.in_(ids)).options(joinedload(Product.category))
+    )
+    return {product.id: product for product in products}
+
+
+def categories_with_counts() -> list[tuple[Category, int]]:
+    """Every category in order, with how many listed products it holds."""
+    listed = _card_query().add_columns(Product.category_id).subquery("listed")
+    rows = db.session.execute(
+        select(Category, func.count(listed.c.id))
+        .outerjoin(listed, listed.c.category_id == Category.id)
+        .group_by(Category.id)
+        .order_by(Category.position, Category.name, Category.id)
+    )
+    return [(category, count) for category, count in rows]

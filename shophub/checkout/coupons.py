@@ -11,13 +11,44 @@ from shophub.core.coupons import (
     normalise_code,
     terms_of,
 )
-from shophub.core.time import as_utc
+from shophub.core.time import as_utc, wait_text
 from shophub.extensions import db
 from shophub.models import Coupon, CouponRedemption
+from shophub.platform.failure_guard import FailureGuard
+
+# Guessing codes is slowed per client address: after FREE_REFUSALS refused codes, the next
+# code waits FIRST_WAIT seconds, doubling with each further refusal up to LONGEST_WAIT.
+FREE_REFUSALS = 5
+FIRST_WAIT = 10
+LONGEST_WAIT = 15 * 60
+GUESS_GUARD = FailureGuard("coupon-refusals", FREE_REFUSALS, FIRST_WAIT, LONGEST_WAIT,
+                           memory=6 * 60 * 60)
 
 
 class CouponError(ValueError):
     """A code that cannot be used; the message says why."""
+
+
+class TooManyGuesses(CouponError):
+    """Too many refused codes from this client: no code is checked for `seconds`."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"Too many discount codes that did not work. Please wait "
+                         f"{wait_text(seconds)} before you try another one.")
+        self.seconds = seconds
+
+
+def may_try(address: str | None) -> None:
+    """Raise TooManyGuesses while this client address must wait before trying a new code."""
+    seconds = GUESS_GUARD.seconds_to_wait(address) if address else 0
+    if seconds:
+        raise TooManyGuesses(seconds)
+
+
+def note_refused(address: str | None) -> None:
+    """Count a refused new code against this client address."""
+    if address:
+        GUESS_GUARD.note_failure(address)
 
 
 def rules_of(coupon: Coupon) -> CouponRules:

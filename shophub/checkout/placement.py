@@ -1,13 +1,16 @@
 """Placing an order from a cart: price it, snapshot it, reserve its stock, all or nothing."""
 
+import hmac
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, text, update
 
-from shophub.cart.service import CartLine, CartView, describe
+from shophub.cart.service import CartLine, CartView, describe, over_limit_message, units_limit
 from shophub.checkout import coupons, shipping
+from shophub.core.coupons import normalise_code
 from shophub.core.pricing import PriceLine, Quote, quote, shipping_price
 from shophub.extensions import db
 from shophub.models import Coupon, Order, OrderItem, ShippingMethod, Store
@@ -93,6 +96,22 @@ def price_cart(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pri
                    tax_rate_bp=tax_rate_bp, shipping_prices=prices)
 
 
+def enter_code(view: CartView, draft: CheckoutDraft, code: str, user_id: int | None,
+               client_address: str | None = None) -> None:
+    """Put a discount code the buyer typed on the draft (not saved).
+
+    A new code that is refused counts against the client address; after too many, no new code
+    is looked at for a growing time (coupons.TooManyGuesses), so codes cannot be guessed.
+    """
+    if not code or normalise_code(code) == normalise_code(draft.coupon_code):
+        draft.coupon_code = code
+        return
+    coupons.may_try(client_address)
+    draft.coupon_code = code
+    if price_cart(view, draft, user_id).coupon_error:
+        coupons.note_refused(client_address)
+
+
 def revisable(order: Order | None) -> bool:
     """Whether the buyer's pending order can still be brought up to date (it holds its stock)."""
     return order is not None and order.is_payable and order.stock_state == "reserved"
@@ -125,8 +144,48 @@ def _check_lines(view: CartView) -> None:
         raise PlacementError("Your cart is empty.")
     problems = [f"{describe(line.product_name, line.size, line.colour)}: {line.notice}"
                 for line in view.lines if line.notice]
+    limit = units_limit()
+    problems += [over_limit_message(describe(line.product_name, line.size, line.colour), limit,
+                                    line.quantity)
+                 for line in view.lines if line.quantity > limit]
     if problems:
         raise PlacementError("Please update your cart before paying. " + " ".join(problems))
+
+
+def client_key(address: str | None) -> str | None:
+    """The stored form of a client address: a keyed hash, so the address itself is not kept."""
+    if not address:
+        return None
+    key = current_app.secret_key
+    key = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(key, address.encode(), "sha256").hexdigest()
+
+
+def _check_holding(user_id: int | None, cart_id: int | None, placed_from: str | None) -> None:
+    """Refuse a new order while its client (account, cart or address) already holds the
+    store's most unpaid orders; unpaid orders whose reservation lapsed hold nothing."""
+    who = [column == value for column, value in ((Order.user_id, user_id),
+                                                 (Order.cart_id, cart_id),
+                                                 (Order.placed_from, placed_from))
+           if value is not None]
+    if not who:
+        return
+    if placed_from and db.session.get_bind().dialect.name == "postgresql":
+        # Placements from one address wait for each other, so parallel ones cannot all pass.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": int(placed_from[:15], 16)})
+    held = db.session.scalar(
+        select(func.count()).select_from(Order)
+        .where(Order.status == "pending", Order.payment_status != "succeeded",
+               Order.stock_state == "reserved", Order.reserved_until > now(), or_(*who)))
+    settings = store_settings.current()
+    if held >= settings.max_pending_orders:
+        db.session.rollback()
+        raise PlacementError(
+            f"You already have {held} unpaid order{'' if held == 1 else 's'} holding items "
+            "(from this browser or this network), the most this shop allows at once. Pay for "
+            "one of them, or wait until an unpaid order lapses after "
+            f"{settings.reservation_minutes} minutes, before placing another.", step="shipping")
 
 
 def _priced_for_order(view: CartView, draft: CheckoutDraft, user_id: int | None) -> Pricing:
@@ -187,15 +246,20 @@ def _same_order(order: Order, draft: CheckoutDraft, pricing: Pricing) -> bool:
 
 
 def place(view: CartView, draft: CheckoutDraft, user_id: int | None, cart_id: int | None,
-          pending: Order | None = None) -> Order:
+          pending: Order | None = None, client_address: str | None = None) -> Order:
     """Place the order, or bring the buyer's pending one up to date; reserve its stock.
 
-    `view` is the cart as loaded; the stock `pending` holds is counted back in here.
+    `view` is the cart as loaded; the stock `pending` holds is counted back in here. A new
+    order is refused while its client (account, cart or address) holds the store's most
+    unpaid orders.
     """
     pricing = _priced_for_order(with_held_stock(view, pending), draft, user_id)
     if revisable(pending):
         return _revise(pending, draft, pricing)
-    order = Order(token=secrets.token_urlsafe(24), user_id=user_id, cart_id=cart_id)
+    placed_from = client_key(client_address)
+    _check_holding(user_id, cart_id, placed_from)
+    order = Order(token=secrets.token_urlsafe(24), user_id=user_id, cart_id=cart_id,
+                  placed_from=placed_from)
     _fill(order, draft, pricing)
     db.session.add(order)
     db.session.flush()

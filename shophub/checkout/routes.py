@@ -11,19 +11,22 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import TooManyRequests
 
 from shophub.accounts import address_book
 from shophub.cart import service as carts
 from shophub.cart.identity import owner
-from shophub.checkout import session_state, shipping
+from shophub.checkout import coupons, limits, session_state, shipping
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
-from shophub.checkout.placement import PlacementError, place, price_cart
+from shophub.checkout.placement import PlacementError, enter_code, place, price_cart
 from shophub.orders import service as orders
 from shophub.payments import PaymentError, provider, stripe_keys, uses_stripe
 from shophub.payments import flow as payment_flow
 from shophub.web.htmx import render_page_or_block, wants_fragment
+from shophub.web.limits import limit_public_posts
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+limit_public_posts(bp)
 STEPS = ("contact", "shipping", "payment")
 
 
@@ -175,6 +178,8 @@ def use_saved_address(address_id: int):
 
 
 @bp.post("/shipping")
+@limits.placing_orders()
+@limits.coupon_attempts()
 def save_shipping():
     """Step 2: shipping method and discount code; "continue" places the order."""
     if (back := _cart_ready()) is not None:
@@ -190,7 +195,7 @@ def save_shipping():
                    else "Choose a shipping method.")
         return _render("shipping", shipping_form=form, status=422, message=message)
     draft.shipping_method_id = int(form.shipping_method.data)
-    draft.coupon_code = form.coupon_code.data or ""
+    _enter_code(draft, form.coupon_code.data or "")
     session_state.save_draft(draft)
     if request.form.get("action") != "continue":
         return _render("shipping", shipping_form=form)
@@ -202,7 +207,7 @@ def _place_and_pay(draft):
     cart = carts.find_cart(*owner())
     try:
         order = place(view, draft, _user_id(), cart.id if cart else None,
-                      pending=session_state.pending_order())
+                      pending=session_state.pending_order(), client_address=request.remote_addr)
     except PlacementError as error:
         if error.step == "cart":
             flash(str(error), "error")
@@ -213,14 +218,23 @@ def _place_and_pay(draft):
     return _go(url_for("checkout.payment"))
 
 
+def _enter_code(draft, code: str) -> None:
+    """Put the typed discount code on the draft; 429 while this client must wait to try one."""
+    try:
+        enter_code(_buyable_view(), draft, code, _user_id(), request.remote_addr)
+    except coupons.TooManyGuesses as error:
+        raise TooManyRequests(str(error), retry_after=error.seconds) from None
+
+
 @bp.post("/coupon")
+@limits.coupon_attempts()
 def apply_coupon():
     """Apply or remove a discount code; the totals are recalculated in place."""
     draft = session_state.load_draft()
     form = CouponForm()
     form.validate()
     remove = request.form.get("action") == "remove"
-    draft.coupon_code = "" if remove else (form.coupon_code.data or "")
+    _enter_code(draft, "" if remove else (form.coupon_code.data or ""))
     session_state.save_draft(draft)
     step = _current_step(draft, "shipping")
     if not wants_fragment():

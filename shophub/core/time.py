@@ -24,3 +24,10 @@ def long_date(moment: datetime) -> str:
     """The UTC day of a moment as people read it: "1 December 2026"."""
     day = as_utc(moment)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as people read it: "1 second", "40 seconds", "3 minutes" (rounded up)."""
+    if seconds < 120:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    return f"{-(-seconds // 60)} minutes"

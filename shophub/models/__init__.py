@@ -19,10 +19,11 @@ from shophub.models.promotions import (
     ShippingMethod,
     StoreSettings,
 )
-from shophub.models.stores import Store, StoreDomain, StoreOwned
+from shophub.models.stores import Store, StoreDomain, StoreMembership, StoreOwned
 from shophub.models.users import (
     Address,
     PasswordResetToken,
+    SignupToken,
     StaffInvite,
     User,
     WishlistItem,
@@ -33,6 +34,6 @@ __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
     "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
     "PendingJob", "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail",
-    "ShippingMethod", "StaffInvite", "Store", "StoreDomain", "StoreOwned", "StoreSettings",
-    "User", "Variant", "WebhookFailure", "WishlistItem",
+    "ShippingMethod", "SignupToken", "StaffInvite", "Store", "StoreDomain", "StoreMembership",
+    "StoreOwned", "StoreSettings", "User", "Variant", "WebhookFailure", "WishlistItem",
 ]

@@ -51,6 +51,9 @@ class Order(StoreOwned, db.Model):
     )
     cart_id: Mapped[int | None] = mapped_column(ForeignKey("cart.id", ondelete="SET NULL"))
     email: Mapped[str] = mapped_column(String(254), index=True)
+    # A keyed hash of the address the order was placed from (never the address itself), so
+    # that the unpaid orders one client holds at once can be counted.
+    placed_from: Mapped[str | None] = mapped_column(String(64))
 
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_line1: Mapped[str] = mapped_column(String(200))

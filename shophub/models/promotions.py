@@ -79,6 +79,8 @@ class StoreSettings(db.Model):
     __table_args__ = (
         CheckConstraint("tax_rate_bp BETWEEN 0 AND 10000", name="tax_rate_range"),
         CheckConstraint("reservation_minutes > 0", name="reservation_positive"),
+        CheckConstraint("max_units_per_variant > 0", name="max_units_positive"),
+        CheckConstraint("max_pending_orders > 0", name="max_pending_positive"),
     )
 
     id: Mapped[int] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
@@ -88,6 +90,9 @@ class StoreSettings(db.Model):
     store_name: Mapped[str | None] = mapped_column(String(120))
     currency: Mapped[str | None] = mapped_column(String(3))
     low_stock_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
+    # How much one shopper may hold: units of one variant in a cart, unpaid orders at once.
+    max_units_per_variant: Mapped[int] = mapped_column(default=10, server_default="10")
+    max_pending_orders: Mapped[int] = mapped_column(default=3, server_default="3")
 
 
 class DemoIntent(db.Model):

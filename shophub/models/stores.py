@@ -1,8 +1,9 @@
 """Stores: the tenants of one installation, the host names they answer to, and what they own."""
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from shophub.core.time import utcnow
@@ -48,6 +49,22 @@ class StoreDomain(db.Model):
     store: Mapped[Store] = relationship(back_populates="domains")
 
 
+_current_store_id: Callable[[], int] | None = None
+
+
+def use_current_store_from(provider: Callable[[], int]) -> None:
+    """Name the function that tells the current store (shophub.platform.tenancy's)."""
+    global _current_store_id
+    _current_store_id = provider
+
+
+def current_store_id() -> int:
+    """The store the running request or job works for."""
+    if _current_store_id is None:
+        raise RuntimeError("shophub.platform.tenancy is not loaded")
+    return _current_store_id()
+
+
 class StoreOwned:
     """A row of one store's: every ORM read sees only the current store's rows, and a new row
     takes the current store (shophub.platform.tenancy)."""
@@ -56,3 +73,22 @@ class StoreOwned:
     def store_id(cls) -> Mapped[int]:
         """The store the row belongs to."""
         return mapped_column(ForeignKey("store.id", ondelete="CASCADE"), index=True)
+
+
+STAFF_ROLES = ("staff", "admin")
+
+
+class StoreMembership(StoreOwned, db.Model):
+    """A user's role on one store's staff; without one, the user is a customer there."""
+
+    __tablename__ = "store_membership"
+    __table_args__ = (
+        UniqueConstraint("store_id", "user_id", name="uq_store_membership_store_user"),
+        CheckConstraint("role IN ('staff', 'admin')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

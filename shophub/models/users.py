@@ -1,4 +1,4 @@
-"""Customer and staff accounts: users, their addresses, wishlists and password reset tokens."""
+"""Customer and staff accounts: users, their addresses, wishlists, sign-up and reset tokens."""
 
 import secrets
 from datetime import datetime
@@ -11,13 +11,17 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
+    func,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shophub.core.time import utcnow
 from shophub.extensions import db
 from shophub.models.catalog import Product
-from shophub.models.stores import StoreOwned
+from shophub.models.stores import StoreMembership, StoreOwned, current_store_id
 
 ROLES = ("customer", "staff", "admin")
 
@@ -31,15 +35,13 @@ class User(UserMixin, db.Model):
     """Anyone with an account: a customer, a member of staff or an admin."""
 
     __tablename__ = "user_account"
-    __table_args__ = (
-        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role_known"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="customer")
+    # May create and list stores (/admin/stores); set by `create-admin --platform`.
+    is_platform_owner: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(
         String(64), unique=True, default=new_session_token
@@ -50,6 +52,44 @@ class User(UserMixin, db.Model):
     addresses: Mapped[list["Address"]] = relationship(
         back_populates="user", order_by="Address.id", cascade="all, delete-orphan"
     )
+    # Every store's (`role` picks the current store's); the session's user is loaded with
+    # them in one statement (accounts.users.load_session_user), lists with selectinload.
+    memberships: Mapped[list[StoreMembership]] = relationship(
+        cascade="all, delete-orphan", order_by=StoreMembership.id)
+
+    @hybrid_property
+    def role(self) -> str:
+        """customer, staff or admin: this user's role in the current store."""
+        store_id = current_store_id()
+        for membership in self.memberships:
+            if membership.store_id == store_id:
+                return membership.role
+        return "customer"
+
+    @role.inplace.setter
+    def _set_role(self, value: str) -> None:
+        store_id = current_store_id()
+        existing = next((m for m in self.memberships if m.store_id == store_id), None)
+        if value == "customer":
+            if existing is not None:
+                self.memberships.remove(existing)
+        elif existing is not None:
+            existing.role = value
+        else:
+            self.memberships.append(StoreMembership(store_id=store_id, role=value))
+
+    @role.inplace.expression
+    @classmethod
+    def _role_in_sql(cls):
+        return func.coalesce(
+            select(StoreMembership.role)
+            .where(StoreMembership.user_id == cls.id,
+                   StoreMembership.store_id == current_store_id())
+            .scalar_subquery(), "customer")
+
+    def stores_with_a_role(self) -> list[int]:
+        """The ids of the stores where this user is on the staff."""
+        return [membership.store_id for membership in self.memberships]
 
     @property
     def is_active(self) -> bool:
@@ -120,7 +160,21 @@ class PasswordResetToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class StaffInvite(db.Model):
+class SignupToken(db.Model):
+    """An emailed, single-use, expiring link that creates an account; only its hash is stored."""
+
+    __tablename__ = "signup_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffInvite(StoreOwned, db.Model):
     """An emailed, single-use, expiring invitation to join the staff; only its hash is stored."""
 
     __tablename__ = "staff_invite"

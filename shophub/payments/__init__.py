@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from shophub.payments.demo import DemoProvider
 
 __all__ = ["PaymentError", "PaymentProvider", "StripeKeys", "WebhookError", "demo_provider",
-           "provider", "stripe_keys", "uses_stripe"]
+           "provider", "stripe_keys", "uses_stripe", "webhook_secret"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,15 @@ def stripe_keys() -> StripeKeys | None:
         return StripeKeys(config["STRIPE_SECRET_KEY"], config.get("STRIPE_PUBLISHABLE_KEY"),
                           config.get("STRIPE_WEBHOOK_SECRET"))
     return None
+
+
+def webhook_secret() -> str | None:
+    """The signing secret that Stripe events sent to the current store's host must carry."""
+    keys = stripe_keys()
+    if keys is not None:
+        return keys.webhook_secret
+    store = tenancy.current_store()
+    return current_app.config.get("STRIPE_WEBHOOK_SECRET") if store.is_default else None
 
 
 def uses_stripe() -> bool:

@@ -5,7 +5,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from shophub.extensions import csrf, limiter
-from shophub.payments import WebhookError, stripe_keys
+from shophub.payments import WebhookError, stripe_keys, webhook_secret
 from shophub.payments import events as webhook_events
 from shophub.payments import failures as webhook_failures
 from shophub.payments.stripe import StripeProvider
@@ -17,12 +17,12 @@ log = logging.getLogger(__name__)
 
 def _verifier() -> StripeProvider:
     # The store is the one the webhook's host names: its own signing secret checks the event.
-    keys = stripe_keys()
+    keys, secret = stripe_keys(), webhook_secret()
     verifiers = current_app.extensions.setdefault("shophub_webhook_verifiers", {})
-    cached = verifiers.get(keys)
+    cached = verifiers.get((keys, secret))
     if cached is None:
-        cached = verifiers[keys] = StripeProvider(
-            keys.secret if keys else "sk_unset", keys.webhook_secret if keys else None,
+        cached = verifiers[(keys, secret)] = StripeProvider(
+            keys.secret if keys else "sk_unset", secret,
             api_base=current_app.config.get("STRIPE_API_BASE"))
     return cached
 

@@ -13,6 +13,7 @@ import functools
 import importlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -98,14 +99,16 @@ def worker_app() -> Flask:
     return _worker_app
 
 
-def job(func=None, *, queue_name: str = QUEUE_NAME):
+def job(func=None, *, queue_name: str = QUEUE_NAME, detached: bool = False):
     """Run a job function inside an app context (RQ workers have none of their own).
 
     On RQ, a job that came from pending_job deletes its row once it has succeeded.
     `@job(queue_name=MAINTENANCE_QUEUE)` puts the job on the maintenance queue.
+    `@job(detached=True)`: without Redis, the request that queued it answers without waiting
+    for it, so that the answer takes the same time whatever the job finds to do.
     """
     if func is None:
-        return functools.partial(job, queue_name=queue_name)
+        return functools.partial(job, queue_name=queue_name, detached=detached)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -128,6 +131,7 @@ def job(func=None, *, queue_name: str = QUEUE_NAME):
 
     counted = _counting_runs(wrapper, queue_name)
     counted.queue_name = queue_name  # type: ignore[attr-defined]
+    counted.detached = detached  # type: ignore[attr-defined]
     return counted
 
 
@@ -319,23 +323,61 @@ def _run_inline_beside_the_request(calls: list[tuple]) -> None:
 
     This session must not emit SQL inside its commit hook, hence other sessions. In a
     request they run in a thread that the request waits for at most INLINE_JOB_WAIT_SECONDS,
-    so that a hung mail server never holds a buyer's page; a job that is cut off by the
-    end of the process keeps its row for dispatch.
+    so that a hung mail server never holds a buyer's page, and detached jobs in a thread it
+    does not wait for at all; a job that is cut off by the end of the process keeps its row
+    for dispatch.
     """
     app = current_app._get_current_object()
     context = _job_context()  # a thread starts with no context variables of its own
 
-    def run() -> None:
-        with _in_job_context(context), app.app_context():
-            for token, func, args, kwargs in calls:
-                _run_inline(func, args, kwargs, token)
+    def runner_of(batch: list[tuple]) -> Callable[[], None]:
+        def run() -> None:
+            with _in_job_context(context), app.app_context():
+                for token, func, args, kwargs in batch:
+                    _run_inline(func, args, kwargs, token)
+        return run
 
     if not has_request_context():
-        run()
+        runner_of(calls)()
         return
-    runner = threading.Thread(target=run, name="shophub-inline-jobs", daemon=True)
+    detached = [call for call in calls if getattr(call[1], "detached", False)]
+    waited = [call for call in calls if not getattr(call[1], "detached", False)]
+    if detached:
+        _start_inline_thread(runner_of(detached))
+    if waited:
+        _start_inline_thread(runner_of(waited)).join(app.config["INLINE_JOB_WAIT_SECONDS"])
+
+
+_inline_threads: set[threading.Thread] = set()
+_inline_threads_lock = threading.Lock()
+
+
+def _start_inline_thread(run: Callable[[], None]) -> threading.Thread:
+    def tracked() -> None:
+        try:
+            run()
+        finally:
+            with _inline_threads_lock:
+                _inline_threads.discard(threading.current_thread())
+
+    runner = threading.Thread(target=tracked, name="shophub-inline-jobs", daemon=True)
+    with _inline_threads_lock:
+        _inline_threads.add(runner)
     runner.start()
-    runner.join(app.config["INLINE_JOB_WAIT_SECONDS"])
+    return runner
+
+
+def _running_inline_threads() -> list[threading.Thread]:
+    with _inline_threads_lock:
+        return list(_inline_threads)
+
+
+def wait_for_inline_jobs(timeout: float = 10) -> bool:
+    """Wait for the inline jobs still running beside requests; False if some outlast `timeout`."""
+    deadline = time.monotonic() + timeout
+    while (running := _running_inline_threads()) and time.monotonic() < deadline:
+        running[0].join(max(0.0, deadline - time.monotonic()))
+    return not _running_inline_threads()
 
 
 def dispatch_pending_jobs(older_than_seconds: int = DISPATCH_AFTER_SECONDS) -> int:

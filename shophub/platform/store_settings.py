@@ -13,6 +13,8 @@ from shophub.platform import cache, tenancy
 DEFAULT_TAX_RATE_BP = 0
 DEFAULT_RESERVATION_MINUTES = 30
 DEFAULT_LOW_STOCK_THRESHOLD = 5
+DEFAULT_MAX_UNITS_PER_VARIANT = 10
+DEFAULT_MAX_PENDING_ORDERS = 3
 
 
 def current() -> StoreSettings:
@@ -22,7 +24,9 @@ def current() -> StoreSettings:
     if settings is None:
         settings = StoreSettings(id=store_id, tax_rate_bp=DEFAULT_TAX_RATE_BP,
                                  reservation_minutes=DEFAULT_RESERVATION_MINUTES,
-                                 low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD)
+                                 low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD,
+                                 max_units_per_variant=DEFAULT_MAX_UNITS_PER_VARIANT,
+                                 max_pending_orders=DEFAULT_MAX_PENDING_ORDERS)
     return settings
 
 

@@ -16,13 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from shophub.extensions import db
-from shophub.models import Store, StoreDomain, StoreOwned
+from shophub.models import Store, StoreDomain, StoreOwned, stores
 
 ALL_STORES = "shophub_all_stores"
 # How long a process keeps what it found for a host (a new domain shows within this).
@@ -173,6 +175,22 @@ def use_store(store_id: int | None) -> Iterator[None]:
         _current.reset(token)
 
 
+@cache
+def _store_owned_tables() -> frozenset[str]:
+    return frozenset(mapper.local_table.name for mapper in db.Model.registry.mappers
+                     if issubclass(mapper.class_, StoreOwned))
+
+
+def _reads_store_owned_rows(state: ORMExecuteState) -> bool:
+    if state.all_mappers:
+        return any(issubclass(mapper.class_, StoreOwned) for mapper in state.all_mappers)
+    # A UNION, or a SELECT of a subquery's columns, names no entity at its top: look at the
+    # tables it reads instead.
+    owned = _store_owned_tables()
+    return any(isinstance(element, Table) and element.name in owned
+               for element in visitors.iterate(state.statement))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_the_current_store(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
@@ -182,7 +200,7 @@ def _scope_to_the_current_store(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get(ALL_STORES) or not has_app_context():
         return
-    if not any(issubclass(mapper.class_, StoreOwned) for mapper in state.all_mappers):
+    if not _reads_store_owned_rows(state):
         return
     store_id = current_store_id()
     state.statement = state.statement.options(with_loader_criteria(
@@ -195,3 +213,6 @@ def _new_rows_take_the_current_store(session: Session, _context, _instances) -> 
         if isinstance(row, StoreOwned) and row.store_id is None:
             row.store_id = current_store_id()
 
+
+# The models ask this module for the current store (a user's role is the current store's).
+stores.use_current_store_from(current_store_id)

@@ -4,12 +4,14 @@ import contextlib
 import math
 import time
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shophub.core.time import wait_text
 from shophub.extensions import db, limiter
 from shophub.platform import outages
 from shophub.web.htmx import render_page_or_block
@@ -17,10 +19,23 @@ from shophub.web.htmx import render_page_or_block
 DATABASE = "The database"
 # How long a client (or a payment provider's webhook) is asked to wait while it is away.
 UNAVAILABLE_RETRY_SECONDS = 30
+# Under this path (the catalog API) every error is answered in JSON, unknown URLs included.
+JSON_PATH_PREFIX = "/api/"
+
+
+def wants_json() -> bool:
+    """Whether this request's errors are answered with a JSON `{"error": ...}` body."""
+    return request.path.startswith(JSON_PATH_PREFIX)
 
 
 def render_error(error: HTTPException):
-    """Render an HTTP error with the store's layout."""
+    """Render an HTTP error with the store's layout (as JSON for the API)."""
+    if wants_json():
+        response = jsonify(error=error.description)
+        response.headers.extend((name, value) for name, value in error.get_headers()
+                                if name.lower() != "content-type")  # Allow, for a 405
+        response.status_code = error.code or 500
+        return response
     response = render_page_or_block("errors/error.html", "content", error=error)
     response.status_code = error.code or 500
     return response
@@ -35,10 +50,16 @@ def retry_after_seconds() -> int:
 
 
 def render_rate_limited(error: HTTPException):
-    """429 with a page that says when to try again, and a Retry-After header."""
-    seconds = retry_after_seconds()
-    wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
-    error.description = f"Too many attempts from you. Please try again in {wait}."
+    """429 with a page that says when to try again, and a Retry-After header.
+
+    A refusal of ShopHub's own (a TooManyRequests with its retry_after) keeps its message.
+    """
+    own_wait = getattr(error, "retry_after", None)
+    if isinstance(error, RateLimitExceeded) or not isinstance(own_wait, int):
+        seconds = retry_after_seconds()
+        error.description = f"Too many attempts from you. Please try again in {wait_text(seconds)}."
+    else:
+        seconds = own_wait
     response = render_error(error)
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -54,7 +75,7 @@ def render_database_unavailable(error: Exception):
     with contextlib.suppress(Exception):  # the connection is gone; the session resets anyway
         db.session.rollback()
     headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS), "Cache-Control": "no-store"}
-    if request.path.startswith("/webhooks/"):
+    if request.path.startswith("/webhooks/") or wants_json():
         return {"error": "temporarily unavailable"}, 503, headers
     template = current_app.jinja_env.get_template("errors/unavailable.html")
     page = template.render(store_name=current_app.config["STORE_NAME"], request=request,

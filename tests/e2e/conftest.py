@@ -41,8 +41,8 @@ def write_placeholder_images(media_root: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The base URL of a ShopHub server with the test catalog, on its own SQLite file."""
+def live_app(tmp_path_factory):
+    """The app live_server serves: the test catalog on its own SQLite file (its outbox too)."""
     tmp_path = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     # CSRF on, as in production: the browser tests prove HTMX sends the token.
@@ -52,8 +52,13 @@ def live_server(tmp_path_factory):
         insert_catalog()
         db.session.remove()
     write_placeholder_images(Path(app.config["MEDIA_ROOT"]))
+    return app
 
-    with serve_app(app) as url:
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The base URL of a ShopHub server with the test catalog, on its own SQLite file."""
+    with serve_app(live_app) as url:
         yield url
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.shop_data import mailed_link
+
 pytestmark = [pytest.mark.e2e, pytest.mark.only_browser("chromium")]
 
 PHONE = {"width": 390, "height": 844}
@@ -52,7 +54,27 @@ def add_variant(page: Page, slug: str, size: str | None, expected_badge: str) ->
     assert_not_reloaded(page)
 
 
-def test_cart_with_htmx_then_register_log_out_and_merge(new_context):
+def sign_up(page: Page, app, email: str, name: str = "", screenshots: bool = False) -> None:
+    """Register, then follow the mailed link and choose the password: logged in as the new
+    customer."""
+    page.goto("/account/register")
+    if name:
+        page.get_by_label("Your name").fill(name)
+    page.get_by_label("Email").fill(email)
+    if screenshots:
+        shot(page, "register")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(mailed_link(app.config["MAIL_OUTBOX"], email, "/account/register/"))
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    if screenshots:
+        shot(page, "register-finish")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator(".flash-success")).to_contain_text("Your account is ready")
+
+
+def test_cart_with_htmx_then_register_log_out_and_merge(new_context, live_app):
     context = new_context(viewport=PHONE)
     page = context.new_page()
     add_variant(page, "trail-runner", "S", "1")
@@ -77,14 +99,7 @@ def test_cart_with_htmx_then_register_log_out_and_merge(new_context):
     assert_not_reloaded(page)
 
     email = f"buyer-{uuid.uuid4().hex[:8]}@example.com"
-    page.goto("/account/register")
-    page.get_by_label("Your name").fill("Robin Buyer")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    shot(page, "register")
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator(".flash-success")).to_contain_text("Your account is ready")
+    sign_up(page, live_app, email, "Robin Buyer", screenshots=True)
     expect(badge(page)).to_have_attribute("data-count", "3")
     shot(page, "account")
     page.get_by_role("button", name="Log out").click()
@@ -104,15 +119,11 @@ def test_cart_with_htmx_then_register_log_out_and_merge(new_context):
     shot(page, "merged-cart")
 
 
-def test_wishlist_toggle_in_place(new_context):
+def test_wishlist_toggle_in_place(new_context, live_app):
     context = new_context(viewport=PHONE)
     page = context.new_page()
     email = f"saver-{uuid.uuid4().hex[:8]}@example.com"
-    page.goto("/account/register")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, live_app, email)
     page.goto("/products/ceramic-mug")
     mark_document(page)
     button = page.locator(".product-info .wish-button")

@@ -202,8 +202,9 @@ def test_an_rq_job_carries_the_request_id_and_describes_itself_without_arguments
     response = client.get("/_probe/queue")
     rq_queue = Queue(job_queue.QUEUE_NAME, connection=Redis.from_url(redis_url))
     (queued,) = rq_queue.get_jobs()
+    # The job also runs in the store of its request (here the default one).
     assert queued.meta[job_queue.LOG_CONTEXT_META] == {
-        "request_id": response.headers["X-Request-ID"]}
+        "request_id": response.headers["X-Request-ID"], "store_id": 1}
     assert queued.description == "tests.integration.test_logging.note_context_job"
 
     job_queue.set_worker_app(app)
@@ -229,7 +230,7 @@ def test_the_order_mail_job_is_queued_under_the_request_and_the_order(app, redis
     _order_id, number = paid_order(app)
     (queued,) = Queue(job_queue.QUEUE_NAME, connection=Redis.from_url(redis_url)).get_jobs()
     assert queued.meta[job_queue.LOG_CONTEXT_META] == {"request_id": REQUEST_ID,
-                                                        "order": number}
+                                                        "order": number, "store_id": 1}
 
 
 # --- order numbers ------------------------------------------------------------------------

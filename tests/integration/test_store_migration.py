@@ -14,8 +14,8 @@ from tests.services import require_service
 
 BEFORE_STORES = "0008_webhook_failure"
 OWNED = ("audit_entry", "banner", "cart", "category", "coupon", "processed_event", "product",
-         "product_image", "shipping_method", "shop_order", "variant", "webhook_failure",
-         "wishlist_item")
+         "product_image", "shipping_method", "shop_order", "staff_invite", "variant",
+         "webhook_failure", "wishlist_item")
 # Values the checks of those tables want; every other column gets its model's default, or a
 # plain value of its type.
 KNOWN = {("coupon", "kind"): "percent", ("coupon", "value"): 10,

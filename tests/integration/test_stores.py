@@ -17,9 +17,11 @@ from shophub.models import (
     Store,
     StoreDomain,
     StoreSettings,
+    User,
     Variant,
 )
 from shophub.platform import store_settings, tenancy
+from shophub.platform.links import external_url
 from tests.checkout_data import (
     add_to_cart,
     make_method,
@@ -30,7 +32,7 @@ from tests.checkout_data import (
     send_shipping,
 )
 from tests.localstripe import sign_payload
-from tests.shop_data import make_variant
+from tests.shop_data import log_in, make_user, make_variant
 
 CORNER = {"HTTP_HOST": "corner.localhost"}
 
@@ -250,3 +252,63 @@ def test_a_webhook_is_checked_with_its_hosts_store_and_settles_only_that_stores_
     assert answer.status_code == 200 and answer.get_json()["outcome"] == "handled"
     with app.app_context():
         assert db.session.get(Order, order_id).status == "paid"
+
+
+def test_staff_roles_belong_to_one_store(app, corner):
+    with app.app_context():
+        make_user("clerk@example.com", role="staff")  # the default store's staff
+    clerk, at_corner = app.test_client(), _client_of(app, CORNER)
+    for client in (clerk, at_corner):  # one account, signed in at each store's host
+        assert log_in(client, "clerk@example.com").status_code in (302, 303)
+    assert clerk.get("/admin/orders").status_code == 200
+    assert at_corner.get("/admin/orders").status_code == 403
+    with app.app_context():
+        with tenancy.use_store(corner):
+            user = db.session.scalar(select(User).where(User.email == "clerk@example.com"))
+            assert user.role == "customer"
+            user.role = "admin"
+            db.session.commit()
+        assert db.session.get(User, user.id).role == "staff"
+    page = at_corner.get("/admin/orders")
+    assert page.status_code == 200 and "Corner Shop" in page.get_data(as_text=True)
+    switcher = clerk.get("/admin/orders").get_data(as_text=True)
+    assert "Switch store" in switcher and "http://corner.example.com/admin" in switcher
+
+
+def test_create_admin_platform_marks_a_platform_owner(app):
+    result = app.test_cli_runner().invoke(args=["shophub", "create-admin", "owner@example.com",
+                                                "--platform"],
+                                          input="Sup3r-secret-pass!\nSup3r-secret-pass!\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "owner@example.com"))
+        assert owner.is_platform_owner and owner.role == "admin"
+
+
+def test_platform_owners_list_and_create_stores_from_the_admin(app, corner):
+    with app.app_context():
+        owner_id = make_user("owner@example.com", role="admin")
+        db.session.get(User, owner_id).is_platform_owner = True
+        db.session.commit()
+        make_user("admin@example.com", role="admin")
+    owner, admin = app.test_client(), app.test_client()
+    log_in(owner, "owner@example.com")
+    log_in(admin, "admin@example.com")
+    assert admin.get("/admin/stores").status_code == 403
+    page = owner.get("/admin/stores").get_data(as_text=True)
+    assert "Corner Shop" in page and "corner.example.com" in page
+    refused = owner.post("/admin/stores", data={"slug": "corner", "name": "Again"})
+    assert refused.status_code == 422 and "already a store corner" in refused.get_data(
+        as_text=True)
+    created = owner.post("/admin/stores", data={"slug": "third", "name": "Third Shop",
+                                                "domain": "third.example.com"})
+    assert created.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Store.slug).where(Store.slug == "third")) == "third"
+
+
+def test_links_in_mails_of_a_store_point_at_its_own_address(app, corner):
+    with app.app_context():
+        assert external_url("shop.home").startswith("http://localhost")
+        with tenancy.use_store(corner):
+            assert external_url("shop.home") == "http://corner.example.com/"

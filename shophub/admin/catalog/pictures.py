@@ -25,7 +25,7 @@ from shophub.admin.catalog.common import (
 from shophub.catalog.pictures import save_web_sizes
 from shophub.extensions import db
 from shophub.models import ProductImage
-from shophub.platform import audit
+from shophub.platform import audit, tenancy
 from shophub.platform.storage import StorageError, media_storage, picture_keys
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,9 @@ def remove_picture_files(file: str | None, column) -> None:
     failed delete is logged, not raised: the database change stands, and a leftover file is
     harmless (nothing links to it). Deleting first would lose a picture whose commit then failed.
     """
-    if not file or db.session.scalar(select(func.count()).where(column == file)):
+    # Keys are not per store (the demo pictures have fixed names): a row of any store counts.
+    if not file or db.session.scalar(tenancy.across_stores(
+            select(func.count()).where(column == file))):
         return
     storage = media_storage()
     for key in picture_keys(file):

@@ -14,7 +14,7 @@ from shophub.core.time import as_utc, utcnow
 from shophub.extensions import db
 from shophub.models import AuditEntry, Order, PendingJob, ProcessedEvent, WebhookFailure
 from shophub.models.webhooks import FAILURE_CAUSES
-from shophub.payments import stripe_keys, uses_stripe
+from shophub.payments import uses_stripe, webhook_secret
 from shophub.payments.stripe import STRIPE_API_VERSION
 from shophub.platform.queue import MAX_DISPATCHES
 
@@ -168,7 +168,7 @@ def _webhooks(now: datetime, stripe_paid_24h: int) -> Webhooks:
     recent = last_at is not None and last_at >= now - DAY
     return Webhooks(last_type=last_type, last_at=last_at, stripe_paid_24h=stripe_paid_24h,
                     stripe_in_use=uses_stripe(),
-                    secret_set=bool((keys := stripe_keys()) and keys.webhook_secret),
+                    secret_set=bool(webhook_secret()),
                     recent=recent, silent=stripe_paid_24h > 0 and not recent)
 
 

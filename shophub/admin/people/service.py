@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from shophub.accounts import users
 from shophub.core.numbers import parse_whole
@@ -138,6 +139,7 @@ def customer_page(query: CustomerQuery) -> CustomerPage:
     ordering = column.asc() if query.direction == "asc" else column.desc()
     statement = (
         select(User, orders, spent)
+        .options(selectinload(User.memberships))
         .outerjoin(spend, spend.c.user_id == User.id)
         .where(*conditions)
         .order_by(ordering, User.id)
@@ -257,7 +259,7 @@ def change_role(actor: User, user: User, role: str) -> None:
 def staff_members() -> list[User]:
     """Staff and admins, admins first."""
     return list(db.session.scalars(
-        select(User).where(User.role.in_(INVITE_ROLES))
+        select(User).options(selectinload(User.memberships)).where(User.role.in_(INVITE_ROLES))
         .order_by(User.role, func.lower(User.email))
     ))
 

@@ -66,3 +66,10 @@ class SettingsForm(FlaskForm):
     reservation_minutes = IntegerField("Reservation minutes", validators=[Optional()],
                                        description="How long an unpaid order holds its stock "
                                                    "(5 to 1440).")
+    max_units_per_variant = IntegerField("Units of one item per cart", validators=[Optional()],
+                                         description="The most of one variant a shopper may "
+                                                     "put in a cart (1 to 99).")
+    max_pending_orders = IntegerField("Unpaid orders per shopper", validators=[Optional()],
+                                      description="How many unpaid orders, each holding its "
+                                                  "stock, one browser or network may have at "
+                                                  "once (1 to 100).")

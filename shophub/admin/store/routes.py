@@ -144,7 +144,8 @@ def shipping_method_delete(method_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_only
 def settings():
-    """The store's name, currency, tax rate, low-stock threshold and reservation time."""
+    """The store's name, currency, tax rate, low-stock threshold, reservation time and holding
+    limits."""
     form = SettingsForm(data=store_admin.settings_form_data())
     if _submit(form, store_admin.settings_values, store_admin.save_settings):
         flash("The settings are saved.", "success")

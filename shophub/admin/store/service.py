@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from shophub.cart.service import MAX_LINE_QUANTITY
 from shophub.core.coupons import COUPON_KINDS, normalise_code
 from shophub.core.money import (
     CURRENCY_EXPONENTS,
@@ -274,6 +275,8 @@ def delete_shipping_method(method: ShippingMethod) -> None:
 TAX_MAX_BP = 10_000
 LOW_STOCK_RANGE = (0, 100_000)
 RESERVATION_RANGE = (5, 1440)
+UNITS_PER_VARIANT_RANGE = (1, MAX_LINE_QUANTITY)
+PENDING_ORDERS_RANGE = (1, 100)
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -316,6 +319,8 @@ def settings_form_data() -> dict:
         "tax_rate": tax_percent_text(settings.tax_rate_bp),
         "low_stock_threshold": settings.low_stock_threshold,
         "reservation_minutes": settings.reservation_minutes,
+        "max_units_per_variant": settings.max_units_per_variant,
+        "max_pending_orders": settings.max_pending_orders,
     }
 
 
@@ -334,7 +339,8 @@ def _currency_problem(old: str, new: str) -> str | None:
 
 def _settings_state(settings) -> dict:
     return {name: getattr(settings, name) for name in (
-        "store_name", "currency", "tax_rate_bp", "low_stock_threshold", "reservation_minutes")}
+        "store_name", "currency", "tax_rate_bp", "low_stock_threshold", "reservation_minutes",
+        "max_units_per_variant", "max_pending_orders")}
 
 
 def settings_values(data: dict) -> dict:
@@ -358,7 +364,9 @@ def settings_values(data: dict) -> dict:
         errors["tax_rate"] = str(error)
     counts = {}
     for name, (low, high) in (("low_stock_threshold", LOW_STOCK_RANGE),
-                              ("reservation_minutes", RESERVATION_RANGE)):
+                              ("reservation_minutes", RESERVATION_RANGE),
+                              ("max_units_per_variant", UNITS_PER_VARIANT_RANGE),
+                              ("max_pending_orders", PENDING_ORDERS_RANGE)):
         counts[name] = _count(data.get(name), name, errors, low=low, high=high)
         if counts[name] is None:
             errors.setdefault(name, f"Enter a whole number from {low:,} to {high:,}.")

@@ -1,0 +1,1 @@
+"""Platform pages: the stores of the installation, for platform owners."""

@@ -1,0 +1,211 @@
+"""The catalog API: the current store's catalog as read-only JSON, for headless storefronts.
+
+The store is the one of the request's Host, as for the pages. Every answer is public and
+cacheable (Cache-Control, a strong ETag computed from the body, 304 on If-None-Match) and
+readable from any origin; errors under /api/ are JSON too (web.errors). Prices are integers
+in the currency's minor unit.
+"""
+
+from urllib.parse import urljoin
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+
+from shophub.catalog import cache as catalog_cache
+from shophub.catalog import queries as catalog
+from shophub.catalog.filters import CatalogFilters, parse_catalog_filters
+from shophub.catalog.picker import is_low_stock, shown_quantity
+from shophub.models import Banner, Category, Product, Variant
+from shophub.platform import storage, store_settings
+
+URL_PREFIX = "/api/v1"
+
+bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
+
+
+@bp.before_request
+def refuse_nul():
+    """Refuse a query string holding NUL, which the app would otherwise drop silently."""
+    raw = request.query_string.lower()
+    if b"%00" in raw or b"\x00" in raw:
+        abort(400, description="Parameters must not contain NUL.")
+
+
+@bp.after_app_request
+def allow_any_origin(response: Response) -> Response:
+    """Let any origin read the API (public data, no credentials), errors included."""
+    if request.path.startswith(URL_PREFIX + "/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.get("/products")
+def products():
+    """One page of listed products, searched, filtered and sorted as the catalog page is."""
+    filters = _filters()
+    facets = catalog_cache.facets(filters.category) if filters.category else None
+    if facets and facets.category_name(filters.category) is None:
+        abort(404, description="There is no such category.")
+    results = catalog_cache.search(filters)
+    details = catalog.products_by_id([card.id for card in results.cards])
+    currency = store_settings.currency()
+    return _cacheable({
+        # A product deleted since the listing was cached is left out.
+        "data": [_card(card, details[card.id], currency) for card in results.cards
+                 if card.id in details],
+        "page": results.page,
+        "per_page": results.per_page,
+        "total": results.total,
+        "pages": results.pages,
+        "links": {
+            "self": _page_link(filters, results.page),
+            "next": _page_link(filters, results.page + 1) if results.page < results.pages
+            else None,
+            "prev": _page_link(filters, results.page - 1) if results.page > 1 else None,
+        },
+    })
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    """One listed product with its variants and every picture; archived ones are 404."""
+    found = catalog.get_listed_product(slug)
+    if found is None or not found.variants:
+        abort(404, description="There is no such product.")
+    return _cacheable({"data": _product(found, store_settings.currency())})
+
+
+@bp.get("/categories")
+def categories():
+    """Every category, in the shop's order, with how many listed products it holds."""
+    return _cacheable({"data": [_category(category, count)
+                                for category, count in catalog.categories_with_counts()]})
+
+
+@bp.get("/billboards")
+def billboards():
+    """The home page's active banners, in order."""
+    return _cacheable({"data": [_banner(banner) for banner in catalog.active_banners()]})
+
+
+@bp.get("/options")
+def options():
+    """The sizes and colours of listed products: the values the products list filters by."""
+    facets = catalog_cache.facets()
+    return _cacheable({"data": [{"name": "size", "values": facets.sizes},
+                                {"name": "colour", "values": facets.colours}]})
+
+
+def _filters() -> CatalogFilters:
+    config = current_app.config
+    filters = parse_catalog_filters(request.args, store_settings.currency(),
+                                    config["CATALOG_PAGE_SIZES"],
+                                    config["CATALOG_DEFAULT_PAGE_SIZE"])
+    if filters.problems:
+        # The page corrects bad values with a notice; an API client is told instead.
+        abort(400, description="; ".join(filters.problems))
+    return filters
+
+
+def _cacheable(body: dict) -> Response:
+    response = jsonify(body)
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["API_CACHE_SECONDS"]
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _page_link(filters: CatalogFilters, page: int) -> str:
+    return url_for("api.products", _external=True, **filters.query_args(page=page))
+
+
+def _absolute(url: str) -> str:
+    # Pictures are linked from MEDIA_URL (already absolute) or from this host's /media.
+    return urljoin(request.host_url, url)
+
+
+def _image(file: str, alt: str) -> dict:
+    return {"alt": alt,
+            "sources": [{"width": width, "url": _absolute(storage.image_url(file, width))}
+                        for width in storage.IMAGE_WIDTHS]}
+
+
+def _category_ref(category: Category | None) -> dict | None:
+    return None if category is None else {"slug": category.slug, "name": category.name}
+
+
+def _card(card: catalog.ProductCard, product: Product, currency: str) -> dict:
+    return {
+        "id": card.id,
+        "slug": card.slug,
+        "name": card.name,
+        "description": product.description,
+        "category": _category_ref(product.category),
+        "price_min": card.min_price,
+        "price_max": card.max_price,
+        "currency": currency,
+        "in_stock": card.in_stock,
+        "images": [_image(card.image_file, card.image_alt or card.name)]
+        if card.image_file else [],
+        "url": url_for("shop.product_detail", slug=card.slug, _external=True),
+    }
+
+
+def _variant(variant: Variant) -> dict:
+    return {
+        "id": variant.id,
+        "sku": variant.sku,
+        "size": variant.size,
+        "colour": variant.colour,
+        "price": variant.price_cents,
+        "in_stock": variant.in_stock,
+        # As much as the product page tells: the count while it is low, else "5 or more".
+        "available": shown_quantity(variant.stock),
+        "low_stock": is_low_stock(variant.stock),
+    }
+
+
+def _product(product: Product, currency: str) -> dict:
+    prices = [variant.price_cents for variant in product.variants]
+    return {
+        "id": product.id,
+        "slug": product.slug,
+        "name": product.name,
+        "description": product.description,
+        "category": _category_ref(product.category),
+        "price_min": min(prices),
+        "price_max": max(prices),
+        "currency": currency,
+        "in_stock": any(variant.in_stock for variant in product.variants),
+        "images": [_image(image.file, image.alt_text or product.name)
+                   for image in product.images],
+        "url": url_for("shop.product_detail", slug=product.slug, _external=True),
+        "variants": [_variant(variant) for variant in product.variants],
+    }
+
+
+def _category(category: Category, count: int) -> dict:
+    return {
+        "slug": category.slug,
+        "name": category.name,
+        "description": category.description,
+        "product_count": count,
+        "url": url_for("shop.product_list", category=category.slug, _external=True),
+    }
+
+
+def _banner(banner: Banner) -> dict:
+    return {
+        "id": banner.id,
+        "title": banner.title,
+        "text": banner.text,
+        "image": _image(banner.image, banner.image_alt or banner.title) if banner.image
+        else None,
+        "link_url": banner.link_url,
+        "link_label": banner.link_label,
+        "position": banner.position,
+    }
