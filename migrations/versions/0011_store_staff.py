@@ -52,8 +52,14 @@ def upgrade():
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_platform_owner', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('signed_up_store_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_user_account_signed_up_store_id'), ['signed_up_store_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_user_account_signed_up_store_id_store'), 'store', ['signed_up_store_id'], ['id'], ondelete='SET NULL')
         batch_op.drop_constraint(batch_op.f('ck_user_account_role_known'), type_='check')
         batch_op.drop_column('role')
+    # Every account so far was made in the one shop there was.
+    op.execute(sa.text("UPDATE user_account SET signed_up_store_id = :store")
+               .bindparams(store=default_id))
 
 
 def downgrade():
@@ -63,6 +69,9 @@ def downgrade():
         batch_op.add_column(sa.Column('role', sa.String(length=16), nullable=False,
                                       server_default='customer'))
         batch_op.drop_column('is_platform_owner')
+        batch_op.drop_constraint(batch_op.f('fk_user_account_signed_up_store_id_store'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_user_account_signed_up_store_id'))
+        batch_op.drop_column('signed_up_store_id')
     op.execute(sa.text(
         "UPDATE user_account SET role = (SELECT role FROM store_membership m "
         "WHERE m.user_id = user_account.id AND m.store_id = :store) "

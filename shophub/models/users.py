@@ -40,6 +40,10 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # The store where the account was made: it knows the account before any order there.
+    signed_up_store_id: Mapped[int | None] = mapped_column(
+        ForeignKey("store.id", ondelete="SET NULL"), index=True,
+        default=lambda: current_store_id())
     # May create and list stores (/admin/stores); set by `create-admin --platform`.
     is_platform_owner: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)

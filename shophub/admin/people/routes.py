@@ -19,9 +19,9 @@ invites_bp = Blueprint("invites", __name__, url_prefix="/invite")
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = staff.store_customer(user_id)
     if user is None:
-        abort(404, description="There is no such account.")
+        abort(404, description="There is no such account in this store.")
     return user
 
 

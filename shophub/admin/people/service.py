@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from shophub.accounts import users
@@ -14,9 +14,9 @@ from shophub.core.paging import Page, page_at, page_number
 from shophub.core.text import single_line
 from shophub.core.time import as_utc
 from shophub.extensions import db
-from shophub.models import Address, Order, StaffInvite, User
+from shophub.models import Address, Cart, Order, StaffInvite, StoreMembership, User, WishlistItem
 from shophub.models.users import ROLES, new_session_token
-from shophub.platform import audit, jobs
+from shophub.platform import audit, jobs, tenancy
 from shophub.platform.links import external_url
 
 INVITE_HOURS = 72
@@ -119,12 +119,37 @@ def _spend_by_user():
     )
 
 
+def _known_here(store_id: int) -> ColumnElement[bool]:
+    """Whether an account came to the store: signed up there, or has an order, a cart, a
+    wishlist or a role there."""
+    # Accounts are shared by every store; a store's staff see and manage only those that came
+    # to their store. The store is named here, not left to the scoping hook, because the
+    # rule is about other stores' rows too.
+    return or_(User.signed_up_store_id == store_id,
+               *(exists().where(model.user_id == User.id, model.store_id == store_id)
+                 for model in (Order, Cart, WishlistItem, StoreMembership)))
+
+
+def _known_elsewhere(user_id: int, store_id: int) -> bool:
+    """Whether the account has dealt with any other store."""
+    signed_up = db.session.scalar(select(User.signed_up_store_id).where(User.id == user_id))
+    return signed_up not in (None, store_id) or any(db.session.scalar(tenancy.across_stores(
+        select(model.id).where(model.user_id == user_id, model.store_id != store_id).limit(1)))
+        is not None for model in (Order, Cart, WishlistItem, StoreMembership))
+
+
+def store_customer(user_id: int) -> User | None:
+    """The account, if it has dealt with the current store (else None: it is not ours)."""
+    return db.session.scalar(select(User).where(
+        User.id == user_id, _known_here(tenancy.current_store_id())))
+
+
 def customer_page(query: CustomerQuery) -> CustomerPage:
     """Accounts matching the query with their order figures, in two statements."""
     spend = _spend_by_user()
     orders = func.coalesce(spend.c.orders, 0)
     spent = func.coalesce(spend.c.spent, 0)
-    conditions = []
+    conditions = [_known_here(tenancy.current_store_id())]
     if query.q:
         pattern = f"%{query.q}%"
         conditions.append(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
@@ -167,8 +192,8 @@ RECENT_ORDERS = 50
 
 
 def customer_detail(user_id: int) -> CustomerDetail | None:
-    """The account page's figures, or None when there is no such account."""
-    user = db.session.get(User, user_id)
+    """The account page's figures, or None when there is no such account in this store."""
+    user = store_customer(user_id)
     if user is None:
         return None
     count, paid, spent = db.session.execute(
@@ -206,9 +231,18 @@ def _may_manage(actor: User, user: User) -> None:
         raise StaffError("Only an admin can change a staff or admin account.")
 
 
+def _may_switch(actor: User, user: User) -> None:
+    # Deactivation is the account's, in every store: a store may do it only to an account
+    # that came to no other store, unless a platform owner does it.
+    if not actor.is_platform_owner and _known_elsewhere(user.id, tenancy.current_store_id()):
+        raise StaffError(f"{user.email} is also a customer of another store; only a platform "
+                         "owner can deactivate or reactivate the account.")
+
+
 def deactivate(actor: User, user: User) -> None:
     """Deactivate an account and end its sessions at their next request (committed)."""
     _may_manage(actor, user)
+    _may_switch(actor, user)
     if user.id == actor.id:
         raise StaffError("You cannot deactivate your own account.")
     if not user.active:
@@ -227,6 +261,7 @@ def deactivate(actor: User, user: User) -> None:
 def reactivate(actor: User, user: User) -> None:
     """Let a deactivated account log in again (committed)."""
     _may_manage(actor, user)
+    _may_switch(actor, user)
     if user.active:
         raise StaffError(f"{user.email} is already active.")
     before = _account_state(user)
