@@ -8,13 +8,19 @@ shophub_cli = AppGroup("shophub", help="ShopHub maintenance commands.")
 
 
 @shophub_cli.command("seed-demo")
-@click.option("--if-empty", is_flag=True, help="Only seed when the catalog has no products.")
+@click.option("--if-empty", is_flag=True, help="Only seed a store whose catalog is empty.")
 def seed_demo_command(if_empty: bool) -> None:
-    """Create the demo catalog (idempotent: a second run changes nothing)."""
+    """Create the demo shop, and a second demo store at second.localhost (idempotent)."""
+    from shophub.catalog.demo_data import SECOND_SHOP, SECOND_STORE
     from shophub.catalog.seed import seed_demo
+    from shophub.platform import tenancy
+    from shophub.stores import service as stores
 
-    report = seed_demo(if_empty=if_empty)
-    click.echo(report)
+    click.echo(seed_demo(if_empty=if_empty))
+    slug, name, currency = SECOND_STORE
+    second = stores.find_store(slug) or stores.create_store(slug, name, [], currency)
+    with tenancy.use_store(second.id):
+        click.echo(f"{name}: {seed_demo(if_empty=if_empty, shop=SECOND_SHOP)}")
 
 
 @shophub_cli.command("create-admin")

@@ -166,6 +166,9 @@ def load_settings(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": REQUEST_REDIS_TIMEOUT,
                                       "socket_connect_timeout": REQUEST_REDIS_TIMEOUT},
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Named for every app: Flask-Limiter keeps it on its one shared object otherwise, so one
+        # app that turned limits off would turn them off for every app made after it.
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "RATELIMIT_ACCOUNT": env.get("RATELIMIT_ACCOUNT", "5 per minute;20 per hour"),
         # Per client address: placing orders, trying new discount codes, and every other public

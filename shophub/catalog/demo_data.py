@@ -105,7 +105,21 @@ FEATURES = {
     "outdoor": "Tested on long days outside and light enough to take everywhere.",
     "books-stationery": "Printed and bound to last, on paper that takes ink well.",
     "accessories": "Finished by hand with materials that age gracefully.",
+    "coffee": "Roasted in small batches every week and packed the same day.",
+    "brewing": "Simple tools that make a better cup every morning.",
 }
+
+# The second demo store, priced in euros: a small coffee roaster at second.localhost.
+SECOND_CATEGORIES = [
+    ("Coffee", "Single-origin beans and house blends, whole bean.", None, [
+        ("Ethiopia Yirgacheffe Beans", 1450, None), ("Colombia Huila Beans", 1290, None),
+        ("House Espresso Blend", 1190, None), ("Decaf Swiss Water Beans", 1350, None),
+    ]),
+    ("Brewing", "Kettles, drippers and grinders for brewing at home.", None, [
+        ("Gooseneck Kettle", 5900, None), ("Porcelain Dripper", 2400, None),
+        ("Hand Burr Grinder", 8900, None), ("Paper Filters, 100", 650, None),
+    ]),
+]
 
 
 def _variants(rng: random.Random, slug: str, price: int, colours, sizes) -> list[DemoVariant]:
@@ -123,12 +137,12 @@ def _variants(rng: random.Random, slug: str, price: int, colours, sizes) -> list
     ]
 
 
-def demo_products() -> list[DemoProduct]:
+def demo_products(categories: list = CATEGORIES) -> list[DemoProduct]:
     """Every demo product, in the same order and with the same values on every call."""
     rng = random.Random(2026)
     products: list[DemoProduct] = []
     index = 0
-    for category_index, (category_name, _, sizes, items) in enumerate(CATEGORIES):
+    for category_index, (category_name, _, sizes, items) in enumerate(categories):
         category_slug = slugify(category_name)
         for position, (name, price, colours) in enumerate(items):
             slug = slugify(name)
@@ -149,7 +163,7 @@ def demo_products() -> list[DemoProduct]:
                 featured=(position in (0, 3) and len(products) % 2 == 0) or position == 1,
                 # Interleave categories so that "newest first" mixes the shelves.
                 created_at=BASE_TIME - timedelta(
-                    hours=3 * (position * len(CATEGORIES) + category_index)
+                    hours=3 * (position * len(categories) + category_index)
                 ),
                 variants=variants,
                 image_count=2 if colours else 1,
@@ -158,9 +172,9 @@ def demo_products() -> list[DemoProduct]:
     return products
 
 
-def demo_categories() -> list[tuple[str, str, str, int]]:
+def demo_categories(categories: list = CATEGORIES) -> list[tuple[str, str, str, int]]:
     """(name, slug, description, position) of every demo category."""
-    return [(name, slugify(name), text, i) for i, (name, text, _, _) in enumerate(CATEGORIES)]
+    return [(name, slugify(name), text, i) for i, (name, text, _, _) in enumerate(categories)]
 
 
 DEMO_BANNERS = [
@@ -171,3 +185,40 @@ DEMO_BANNERS = [
     ("For the kitchen", "Stoneware, cast iron and oak for everyday cooking.",
      "/products?category=home-kitchen", "Shop the kitchen", 2),
 ]
+
+SECOND_BANNERS = [
+    ("Fresh from the roaster", "Beans roasted this week, sent the day they are packed.",
+     "/products?category=coffee", "Shop coffee", 0),
+]
+
+DEMO_SHIPPING = [
+    # name, description, price, free over, position
+    ("Standard", "3–5 working days", 495, 7500, 0),
+    ("Express", "Next working day", 1495, None, 1),
+]
+DEMO_COUPONS = [
+    # code, description, kind, value, minimum subtotal
+    ("WELCOME10", "10% off your first order", "percent", 10, 0),
+    ("FREESHIP", "Free shipping on orders over $40", "free_shipping", 0, 4000),
+    ("SAVE5", "$5 off orders over $50", "fixed", 500, 5000),
+]
+SECOND_SHIPPING = [("Standard", "2–4 working days", 390, 3500, 0)]
+SECOND_COUPONS = [("FIRSTCUP", "15% off your first order", "percent", 15, 0)]
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    """Everything one demo store is seeded with."""
+
+    categories: list
+    banners: list
+    shipping: list
+    coupons: list
+    tax_rate_bp: int
+
+
+MAIN_SHOP = DemoShop(CATEGORIES, DEMO_BANNERS, DEMO_SHIPPING, DEMO_COUPONS, tax_rate_bp=800)
+SECOND_SHOP = DemoShop(SECOND_CATEGORIES, SECOND_BANNERS, SECOND_SHIPPING, SECOND_COUPONS,
+                       tax_rate_bp=2000)
+# The second store of the demo installation: (slug, name, currency).
+SECOND_STORE = ("second", "Harbour Coffee Roasters", "EUR")

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from shophub.catalog import cache as catalog_cache
-from shophub.catalog.demo_data import DEMO_BANNERS, demo_categories, demo_products
+from shophub.catalog.demo_data import MAIN_SHOP, DemoShop, demo_categories, demo_products
 from shophub.catalog.pictures import draw_placeholder, save_web_sizes, stored_sizes_exist
 from shophub.extensions import db
 from shophub.models import (
@@ -16,7 +16,7 @@ from shophub.models import (
     StoreSettings,
     Variant,
 )
-from shophub.platform import store_settings
+from shophub.platform import store_settings, tenancy
 from shophub.platform.storage import media_storage
 
 IMAGE_VIEWS = ["front view", "detail"]
@@ -29,9 +29,9 @@ def _ensure_picture(file_base: str, title: str, size: tuple[int, int], palette: 
     return file_base
 
 
-def _seed_categories() -> dict[str, Category]:
+def _seed_categories(shop: DemoShop) -> dict[str, Category]:
     existing = {c.slug: c for c in db.session.scalars(select(Category))}
-    for name, slug, description, position in demo_categories():
+    for name, slug, description, position in demo_categories(shop.categories):
         if slug not in existing:
             existing[slug] = Category(name=name, slug=slug, description=description,
                                       position=position)
@@ -39,12 +39,12 @@ def _seed_categories() -> dict[str, Category]:
     return existing
 
 
-def _seed_products(categories: dict[str, Category]) -> int:
+def _seed_products(shop: DemoShop, categories: dict[str, Category]) -> int:
     existing_slugs = set(db.session.scalars(select(Product.slug)))
     existing_skus = set(db.session.scalars(select(Variant.sku)))
-    palettes = {slug: i for i, (_, slug, _, _) in enumerate(demo_categories())}
+    palettes = {slug: i for i, (_, slug, _, _) in enumerate(demo_categories(shop.categories))}
     added = 0
-    for demo in demo_products():
+    for demo in demo_products(shop.categories):
         for number in range(1, demo.image_count + 1):
             _ensure_picture(f"products/{demo.slug}-{number}", demo.name, (800, 800),
                             palettes[demo.category_slug] + number - 1)
@@ -70,10 +70,12 @@ def _seed_products(categories: dict[str, Category]) -> int:
     return added
 
 
-def _seed_banners() -> int:
+def _seed_banners(shop: DemoShop) -> int:
     existing = set(db.session.scalars(select(Banner.title)))
     added = 0
-    for title, text, link_url, link_label, position in DEMO_BANNERS:
+    for title, text, link_url, link_label, position in shop.banners:
+        # Drawn without words: stores share the picture of a position (deleting one checks
+        # every store, see admin/catalog/pictures.py).
         image = _ensure_picture(f"banners/banner-{position + 1}", "", (800, 320), position)
         if title in existing:
             continue
@@ -84,52 +86,38 @@ def _seed_banners() -> int:
     return added
 
 
-DEMO_SHIPPING = [
-    # name, description, price, free over, position
-    ("Standard", "3–5 working days", 495, 7500, 0),
-    ("Express", "Next working day", 1495, None, 1),
-]
-DEMO_COUPONS = [
-    # code, description, kind, value, minimum subtotal
-    ("WELCOME10", "10% off your first order", "percent", 10, 0),
-    ("FREESHIP", "Free shipping on orders over $40", "free_shipping", 0, 4000),
-    ("SAVE5", "$5 off orders over $50", "fixed", 500, 5000),
-]
-DEMO_TAX_RATE_BP = 800
-
-
-def _seed_checkout() -> int:
+def _seed_checkout(shop: DemoShop) -> int:
     added = 0
     existing = set(db.session.scalars(select(ShippingMethod.name)))
-    for name, description, price, free_over, position in DEMO_SHIPPING:
+    for name, description, price, free_over, position in shop.shipping:
         if name not in existing:
             db.session.add(ShippingMethod(name=name, description=description, price_cents=price,
                                           free_over_cents=free_over, position=position))
             added += 1
     codes = set(db.session.scalars(select(Coupon.code)))
-    for code, description, kind, value, minimum in DEMO_COUPONS:
+    for code, description, kind, value, minimum in shop.coupons:
         if code not in codes:
             db.session.add(Coupon(code=code, description=description, kind=kind, value=value,
                                   min_subtotal_cents=minimum, per_customer_limit=1
                                   if code == "WELCOME10" else None))
             added += 1
-    if db.session.get(StoreSettings, 1) is None:
-        store_settings.save(tax_rate_bp=DEMO_TAX_RATE_BP)
+    if db.session.get(StoreSettings, tenancy.current_store_id()) is None:
+        store_settings.save(tax_rate_bp=shop.tax_rate_bp)
         added += 1
     return added
 
 
-def seed_demo(if_empty: bool = False) -> str:
-    """Create the demo categories, products, pictures and banners that are missing; report."""
+def seed_demo(if_empty: bool = False, shop: DemoShop = MAIN_SHOP) -> str:
+    """Create the current store's missing demo categories, products, pictures and banners."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Product)):
         return "The catalog already has products; nothing seeded."
-    categories = _seed_categories()
-    products = _seed_products(categories)
-    banners = _seed_banners()
-    checkout_rows = _seed_checkout()
+    categories = _seed_categories(shop)
+    products = _seed_products(shop, categories)
+    banners = _seed_banners(shop)
+    checkout_rows = _seed_checkout(shop)
     db.session.commit()
     catalog_cache.invalidate()
     if not products and not banners and not checkout_rows:
         return "The demo catalog is already in place; nothing changed."
-    return (f"Seeded {products} products in {len(demo_categories())} categories "
-            f"and {banners} banners.")
+    return (f"Seeded {products} products in {len(shop.categories)} categories "
+            f"and {banners} banner{'' if banners == 1 else 's'}.")

@@ -36,6 +36,11 @@ def _checked_domains(domains: list[str]) -> list[str]:
     return hosts
 
 
+def find_store(slug: str) -> Store | None:
+    """The store with this slug, if there is one."""
+    return db.session.scalar(select(Store).where(Store.slug == slug))
+
+
 def create_store(slug: str, name: str, domains: list[str], currency: str | None = None,
                  order_prefix: str = "SH", actor_label: str = "command line") -> Store:
     """Create a store with its settings row and domains, and commit; StoreError if refused."""

@@ -104,3 +104,19 @@ def test_cli_command_seeds_then_leaves_the_catalog_alone(app):
     assert first.exit_code == 0 and "Seeded 66 products" in first.output
     second = runner.invoke(args=["shophub", "seed-demo", "--if-empty"])
     assert "already has products; nothing seeded" in second.output
+
+
+def test_seed_demo_makes_a_second_store_at_second_localhost(app):
+    result = app.test_cli_runner().invoke(args=["shophub", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Harbour Coffee Roasters: Seeded 8 products in 2 categories and 1 banner." in (
+        result.output)
+    client = app.test_client()
+    second = client.get("/products", headers={"Host": "second.localhost:5000"})
+    page = second.get_data(as_text=True)
+    assert "Harbour Coffee Roasters" in page and "€14.50" in page
+    assert "Linen Shirt" not in page
+    main = client.get("/products").get_data(as_text=True)
+    assert "Linen Shirt" in main and "Ethiopia Yirgacheffe" not in main
+    again = app.test_cli_runner().invoke(args=["shophub", "seed-demo"])
+    assert again.output.count("already in place") == 2

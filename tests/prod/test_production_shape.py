@@ -40,7 +40,9 @@ def _variants_to_buy(shop, count: int) -> list[int]:
         with engine.connect() as connection:
             rows = connection.execute(sa.text(
                 "SELECT v.id, v.stock FROM variant v JOIN product p ON p.id = v.product_id "
-                "WHERE v.stock > 0 AND NOT p.archived ORDER BY v.stock DESC, v.id")).all()
+                "JOIN store s ON s.id = v.store_id "
+                "WHERE s.is_default AND v.stock > 0 AND NOT p.archived "
+                "ORDER BY v.stock DESC, v.id")).all()
     finally:
         engine.dispose()
     picks = [variant for variant, stock in rows for _ in range(stock)][:count]
