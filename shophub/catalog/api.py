@@ -138,21 +138,29 @@ def _category_ref(category: Category | None) -> dict | None:
     return None if category is None else {"slug": category.slug, "name": category.name}
 
 
-def _card(card: catalog.ProductCard, product: Product, currency: str) -> dict:
+def _product_fields(product: Product, currency: str, price_min: int, price_max: int,
+                    in_stock: bool, images: list[dict]) -> dict:
+    """The fields a product has in the list and on its own: one shape for both."""
     return {
-        "id": card.id,
-        "slug": card.slug,
-        "name": card.name,
+        "id": product.id,
+        "slug": product.slug,
+        "name": product.name,
         "description": product.description,
         "category": _category_ref(product.category),
-        "price_min": card.min_price,
-        "price_max": card.max_price,
+        "price_min": price_min,
+        "price_max": price_max,
         "currency": currency,
-        "in_stock": card.in_stock,
-        "images": [_image(card.image_file, card.image_alt or card.name)]
-        if card.image_file else [],
-        "url": url_for("shop.product_detail", slug=card.slug, _external=True),
+        "in_stock": in_stock,
+        "images": images,
+        "url": url_for("shop.product_detail", slug=product.slug, _external=True),
     }
+
+
+def _card(card: catalog.ProductCard, product: Product, currency: str) -> dict:
+    # The listing's own figures (prices and stock of the matching variants, first picture).
+    images = [_image(card.image_file, card.image_alt or card.name)] if card.image_file else []
+    return _product_fields(product, currency, card.min_price, card.max_price, card.in_stock,
+                           images)
 
 
 def _variant(variant: Variant) -> dict:
@@ -171,21 +179,11 @@ def _variant(variant: Variant) -> dict:
 
 def _product(product: Product, currency: str) -> dict:
     prices = [variant.price_cents for variant in product.variants]
-    return {
-        "id": product.id,
-        "slug": product.slug,
-        "name": product.name,
-        "description": product.description,
-        "category": _category_ref(product.category),
-        "price_min": min(prices),
-        "price_max": max(prices),
-        "currency": currency,
-        "in_stock": any(variant.in_stock for variant in product.variants),
-        "images": [_image(image.file, image.alt_text or product.name)
-                   for image in product.images],
-        "url": url_for("shop.product_detail", slug=product.slug, _external=True),
-        "variants": [_variant(variant) for variant in product.variants],
-    }
+    fields = _product_fields(
+        product, currency, min(prices), max(prices),
+        any(variant.in_stock for variant in product.variants),
+        [_image(image.file, image.alt_text or product.name) for image in product.images])
+    return {**fields, "variants": [_variant(variant) for variant in product.variants]}
 
 
 def _category(category: Category, count: int) -> dict:
