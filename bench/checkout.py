@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from bench.webhooks import DEFAULT_DATABASE_URL, reset_database
 from shophub import create_app
 from shophub.cart.service import load_view
+from shophub.catalog import options
 from shophub.checkout.placement import CheckoutDraft, place
 from shophub.extensions import db
 from shophub.models import Cart, CartItem, Order, OrderItem, Product, ShippingMethod, Variant
@@ -60,9 +61,11 @@ def seed_catalog(variants: int, rng: random.Random) -> tuple[list[int], int]:
         product = Product(name=f"Bench Product {p}", slug=f"bench-product-{p}")
         db.session.add(product)
         for v in range(min(4, variants - 4 * p)):
-            product.variants.append(Variant(
-                sku=f"BENCH-{p}-{v}", size=("S", "M", "L", "XL")[v], colour="Blue",
-                price_cents=rng.randrange(500, 9000, 50), stock=STOCK, position=v))
+            variant = Variant(sku=f"BENCH-{p}-{v}", price_cents=rng.randrange(500, 9000, 50),
+                              stock=STOCK, position=v)
+            product.variants.append(variant)
+            options.set_named_values(variant, {"Size": ("S", "M", "L", "XL")[v],
+                                               "Colour": "Blue"})
     method = ShippingMethod(name="Standard", price_cents=500, free_over_cents=10000)
     db.session.add(method)
     store_settings.save(tax_rate_bp=825, reservation_minutes=30)

@@ -27,8 +27,12 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.argument("email")
 @click.option("--platform", is_flag=True,
               help="Also make the account a platform owner, who creates and lists stores.")
-def create_admin_command(email: str, platform: bool) -> None:
-    """Create an admin of the default store, or promote an existing user to admin."""
+@click.option("--owner", is_flag=True,
+              help="Make the account the store's owner, who also manages its payment keys, "
+                   "domains and owners.")
+def create_admin_command(email: str, platform: bool, owner: bool) -> None:
+    """Create an admin (or with --owner an owner) of the default store, or promote an existing
+    user."""
     from shophub.accounts import users
     from shophub.extensions import db
 
@@ -41,15 +45,18 @@ def create_admin_command(email: str, platform: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user, created = users.make_admin(email, password or None)
+        user, created = users.make_admin(email, password or None, owner=owner)
         if platform:
             user.is_platform_owner = True
         db.session.commit()
     except users.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    owner = " and platform owner" if user.is_platform_owner else ""
-    click.echo(f"{'Created' if created else 'Promoted'} admin{owner} {user.email}.")
+    also = " and platform owner" if user.is_platform_owner else ""
+    click.echo(f"{'Created' if created else 'Promoted'} {user.role}{also} {user.email}.")
+    if not users.store_has_owner():
+        click.echo("The store has no owner yet, who manages its payment keys and domains: "
+                   "name one with create-admin EMAIL --owner.")
 
 
 @shophub_cli.command("create-store")
@@ -58,19 +65,28 @@ def create_admin_command(email: str, platform: bool) -> None:
 @click.option("--domain", "domains", multiple=True,
               help="A host name the store answers to (repeat for several).")
 @click.option("--currency", default=None, help="ISO 4217 code (default: STORE_CURRENCY).")
+@click.option("--owner", "owner_email", default=None,
+              help="The email of the store's owner: made its owner, or mailed an owner's "
+                   "invite when there is no account yet.")
 def create_store_command(slug: str, name: str, domains: tuple[str, ...],
-                         currency: str | None) -> None:
+                         currency: str | None, owner_email: str | None) -> None:
     """Create a store: its own catalog, orders, staff and settings, served on its domains."""
+    from shophub.admin.people.service import StaffError
+    from shophub.admin.stores.service import open_store
     from shophub.extensions import db
     from shophub.stores import service as stores
 
     try:
-        store = stores.create_store(slug, name, list(domains), currency)
-    except stores.StoreError as error:
+        store, owner = open_store(slug, name, list(domains), currency, owner_email)
+    except (stores.StoreError, StaffError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     hosts = ", ".join(domain.host for domain in store.domains) or f"{store.slug}.localhost"
     click.echo(f"Created store {store.slug} ({name}), served on {hosts}.")
+    if owner is not None:
+        click.echo(f"{owner.email} is its owner.")
+    elif owner_email:
+        click.echo(f"An owner's invite is on its way to {owner_email}.")
 
 
 @shophub_cli.command("purge-carts")

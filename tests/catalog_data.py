@@ -2,6 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
+from shophub.catalog import options
+from shophub.catalog.options import set_named_values
 from shophub.extensions import db
 from shophub.models import Banner, Category, Product, ProductImage, Variant
 
@@ -49,6 +53,16 @@ def product_specs() -> list[dict]:
     return specs
 
 
+def give_options(variant: Variant, **values: str | None) -> None:
+    """Give a variant values by list name (Size="M"); lists and values are made as needed.
+
+    None leaves a list out. The lists are made in the order first named: Size, then Colour.
+    """
+    named = {name: value for name, value in values.items() if value}
+    if named:
+        set_named_values(variant, named)
+
+
 def insert_catalog() -> None:
     """Fill the database with the categories, products and one banner."""
     categories = {
@@ -63,18 +77,43 @@ def insert_catalog() -> None:
             archived=spec["archived"], created_at=spec["created_at"],
             updated_at=spec["created_at"],
         )
+        db.session.add(product)
         for position, v in enumerate(spec["variants"]):
-            product.variants.append(Variant(
-                sku=f"{spec['slug']}-{position}".upper(), size=v["size"], colour=v["colour"],
-                price_cents=v["price"], stock=v["stock"], position=position,
-            ))
+            variant = Variant(sku=f"{spec['slug']}-{position}".upper(), price_cents=v["price"],
+                              stock=v["stock"], position=position)
+            product.variants.append(variant)
+            give_options(variant, Size=v["size"], Colour=v["colour"])
         product.images.append(ProductImage(file=f"products/{spec['slug']}-1",
                                            alt_text=f"{spec['name']} photo", position=0))
-        db.session.add(product)
     db.session.add(Banner(title="Spring sale", text="Up to 30% off", link_url="/products",
-                          link_label="Shop the sale", active=True, position=0))
+                          link_label="Shop the sale", active=True, featured=True, position=0))
     db.session.add(Banner(title="Hidden banner", active=False, position=1))
     db.session.commit()
+
+
+def add_material_products() -> None:
+    """A third option list, Material (Wool, Linen, Cotton, Silk), on two products of Home.
+
+    The throw has Wool (in stock) and Linen (sold out) at M; the tee is M in Cotton. No product
+    has Silk. Needs an app context.
+    """
+    home = db.session.scalar(select(Category).where(Category.slug == "home"))
+    throw = Product(name="Throw Blanket", slug="throw-blanket", category=home,
+                    description="A throw.")
+    db.session.add(throw)
+    for position, (material, stock) in enumerate([("Wool", 2), ("Linen", 0)]):
+        variant = Variant(sku=f"THROW-{position}", price_cents=4000 + position * 500,
+                          stock=stock, position=position)
+        throw.variants.append(variant)
+        set_named_values(variant, {"Size": "M", "Material": material})
+    tee = Product(name="Plain Tee", slug="plain-tee", category=home, description="A tee.")
+    db.session.add(tee)
+    variant = Variant(sku="PLAIN-TEE-M", price_cents=1500, stock=5)
+    tee.variants.append(variant)
+    set_named_values(variant, {"Size": "M", "Material": "Cotton"})
+    options.values_named({"Material": "Silk"})
+    db.session.commit()
+    options.forget_cached_options()
 
 
 def expected_slugs(

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from shophub import create_app
+from shophub.catalog import options
 from shophub.extensions import db
 from shophub.models import Store
 from shophub.platform import outages, queue, store_settings, tenancy
@@ -191,9 +192,10 @@ def count_statements(app):
         with app.app_context():
             engine = db.engine
             # Counts are of a warmed worker, which holds the store (found by the test client's
-            # host) and the store's name and currency.
+            # host), the store's name and currency, and its option lists.
             tenancy.store_for_host("localhost")
             store_settings.identity()
+            options.store_options()
         sa.event.listen(engine, "before_cursor_execute", counter)
         try:
             yield counter

@@ -5,6 +5,7 @@ from itertools import count
 from urllib.parse import urlsplit
 
 from shophub.accounts import users
+from shophub.catalog.options import set_named_values
 from shophub.extensions import db
 from shophub.models import Product, Variant
 from shophub.platform import mail, queue
@@ -13,15 +14,20 @@ _serial = count(1)
 PASSWORD = "correct horse battery"
 
 
-def make_variant(name: str = "Mug", price: int = 1250, stock: int = 5, size=None, colour=None,
-                 archived: bool = False) -> int:
-    """Insert a product with one variant; returns the variant id."""
+def make_variant(name: str = "Mug", price: int = 1250, stock: int = 5,
+                 options: dict[str, str] | None = None, archived: bool = False,
+                 slug: str | None = None, sku: str | None = None) -> int:
+    """Insert a product with one variant (unique slug and SKU unless given); the variant id.
+
+    `options` are its values by list name ({"Size": "M"}); missing lists and values are made.
+    """
     n = next(_serial)
-    product = Product(name=name, slug=f"{name.lower().replace(' ', '-')}-{n}",
+    product = Product(name=name, slug=slug or f"{name.lower().replace(' ', '-')}-{n}",
                       description="Test product.", archived=archived)
-    variant = Variant(product=product, sku=f"SKU-{n}", size=size, colour=colour,
-                      price_cents=price, stock=stock)
+    variant = Variant(product=product, sku=sku or f"SKU-{n}", price_cents=price, stock=stock)
     db.session.add_all([product, variant])
+    if options:
+        set_named_values(variant, options)
     db.session.commit()
     return variant.id
 

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shophub.core import roles
 from shophub.extensions import db
-from shophub.models import User
+from shophub.models import StoreMembership, User
 from shophub.models.users import new_session_token
 
 PASSWORD_MIN_LENGTH = 10
@@ -138,19 +139,28 @@ def update_profile(user: User, name: str, email: str) -> None:
     user.name = name.strip()
 
 
-def make_admin(email: str, password: str | None) -> tuple[User, bool]:
-    """Create an admin, or promote an existing user; returns the user and whether it is new."""
+def make_admin(email: str, password: str | None, owner: bool = False) -> tuple[User, bool]:
+    """Create an admin (or an owner) of the current store, or promote an existing user, never
+    lowering an owner; returns the user and whether it is new."""
     email = normalise_email(email)
+    role = roles.OWNER if owner else roles.ADMIN
     user = find_by_email(email)
     if user is None:
         if password is None:
             raise AccountError("A new admin needs a password.")
-        return register(email, password, role="admin"), True
-    user.role = "admin"
+        return register(email, password, role=role), True
+    if not roles.at_least(user.role, role):
+        user.role = role
     user.active = True
     if password:
         set_password(user, password)
     return user, False
+
+
+def store_has_owner() -> bool:
+    """Whether the current store has an owner on its staff."""
+    return db.session.scalar(select(StoreMembership.id).where(
+        StoreMembership.role == roles.OWNER).limit(1)) is not None
 
 
 def load_session_user(session_token: str) -> User | None:

@@ -44,19 +44,13 @@ class CartLine:
     variant_id: int
     product_name: str
     product_slug: str
-    size: str | None
-    colour: str | None
+    options: str  # the variant's option values, e.g. "M / Blue" (empty without options)
     sku: str
     unit_price_cents: int
     quantity: int
     stock: int
     archived: bool
     image_file: str | None
-
-    @property
-    def options(self) -> str:
-        """The variant's options, e.g. "M / Blue"."""
-        return " / ".join(value for value in (self.size, self.colour) if value)
 
     @property
     def available(self) -> bool:
@@ -122,10 +116,9 @@ def over_limit_message(label: str, limit: int, quantity: int) -> str:
     return f"A cart can hold at most {limit} of {label}; it has {quantity}."
 
 
-def describe(name: str, size: str | None, colour: str | None) -> str:
+def describe(name: str, option_label: str) -> str:
     """A variant's name for messages, e.g. "Linen Shirt (M / Blue)"."""
-    options = " / ".join(value for value in (size, colour) if value)
-    return f"{name} ({options})" if options else name
+    return f"{name} ({option_label})" if option_label else name
 
 
 def parse_quantity(raw, allow_zero: bool) -> int:
@@ -165,7 +158,7 @@ def load_view(user_id: int | None, token: str | None) -> CartView:
     first_image = first_image_of_product(ProductImage.file)
     query = (
         select(
-            CartItem.id, Variant.id, Product.name, Product.slug, Variant.size, Variant.colour,
+            CartItem.id, Variant.id, Product.name, Product.slug, Variant.option_label,
             Variant.sku, Variant.price_cents, CartItem.quantity, Variant.stock,
             Product.archived, first_image,
         )
@@ -224,7 +217,7 @@ def _buyable_variant(variant_id: int, held: Mapping[int, int]) -> tuple[Variant,
     if variant is None:
         raise CartError("That product option does not exist.")
     product = variant.product
-    label = describe(product.name, variant.size, variant.colour)
+    label = describe(product.name, variant.option_label)
     if product.archived:
         raise CartError(f"{label} is no longer available.")
     stock = variant.stock + held.get(variant.id, 0)
@@ -302,7 +295,7 @@ def update_item(cart: Cart | None, item_id: int, quantity: int,
     if quantity == 0:
         return remove_item(cart, item_id)
     variant = line.variant
-    label = describe(variant.product.name, variant.size, variant.colour)
+    label = describe(variant.product.name, variant.option_label)
     if variant.product.archived:
         raise CartError(f"{label} is no longer available; you can only remove it.")
     stock = variant.stock + held.get(variant.id, 0)
@@ -322,7 +315,7 @@ def remove_item(cart: Cart | None, item_id: int) -> Outcome:
     """Remove a line from the cart."""
     line = _owned_line(cart, item_id)
     variant = line.variant
-    label = describe(variant.product.name, variant.size, variant.colour)
+    label = describe(variant.product.name, variant.option_label)
     db.session.delete(line)
     _touch(cart)
     db.session.commit()

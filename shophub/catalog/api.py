@@ -11,13 +11,16 @@ from urllib.parse import urljoin
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
 from shophub.catalog import cache as catalog_cache
+from shophub.catalog import options as option_lists
 from shophub.catalog import queries as catalog
 from shophub.catalog.filters import CatalogFilters, parse_catalog_filters
 from shophub.catalog.picker import is_low_stock, shown_quantity
-from shophub.models import Banner, Category, Product, Variant
+from shophub.models import Category, Product, Variant
 from shophub.platform import storage, store_settings
 
 URL_PREFIX = "/api/v1"
+# What a yes/no parameter takes as yes, as the catalog's in_stock does.
+TRUE_VALUES = frozenset({"1", "on", "true", "yes"})
 
 bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
 
@@ -88,23 +91,33 @@ def categories():
 
 @bp.get("/billboards")
 def billboards():
-    """The home page's active banners, in order."""
-    return _cacheable({"data": [_banner(banner) for banner in catalog.active_banners()]})
+    """Active billboards in order; `category` (a slug) and `featured=1` narrow them."""
+    category = request.args.get("category") or None
+    if category is not None and catalog_cache.facets().category_name(category) is None:
+        abort(404, description="There is no such category.")
+    featured = request.args.get("featured", "") in TRUE_VALUES
+    return _cacheable({"data": [_billboard(billboard)
+                                for billboard in catalog_cache.billboards(category, featured)]})
 
 
 @bp.get("/options")
 def options():
-    """The sizes and colours of listed products: the values the products list filters by."""
-    facets = catalog_cache.facets()
-    return _cacheable({"data": [{"name": "size", "values": facets.sizes},
-                                {"name": "colour", "values": facets.colours}]})
+    """The store's option lists in order, each with every value it manages, in order.
+
+    A list's slug is its parameter of /products (`?size=M&size=L`); its values are all the
+    store offers, whether or not a listed product has them now.
+    """
+    return _cacheable({"data": [{"name": option.name, "slug": option.slug,
+                                 "values": list(option.values)}
+                                for option in option_lists.store_options()]})
 
 
 def _filters() -> CatalogFilters:
     config = current_app.config
     filters = parse_catalog_filters(request.args, store_settings.currency(),
                                     config["CATALOG_PAGE_SIZES"],
-                                    config["CATALOG_DEFAULT_PAGE_SIZE"])
+                                    config["CATALOG_DEFAULT_PAGE_SIZE"],
+                                    option_lists.option_slugs())
     if filters.problems:
         # The page corrects bad values with a notice; an API client is told instead.
         abort(400, description="; ".join(filters.problems))
@@ -167,8 +180,8 @@ def _variant(variant: Variant) -> dict:
     return {
         "id": variant.id,
         "sku": variant.sku,
-        "size": variant.size,
-        "colour": variant.colour,
+        # The variant's value of each option list it has, by the list's slug.
+        "options": variant.option_values,
         "price": variant.price_cents,
         "in_stock": variant.in_stock,
         # As much as the product page tells: the count while it is low, else "5 or more".
@@ -196,14 +209,16 @@ def _category(category: Category, count: int) -> dict:
     }
 
 
-def _banner(banner: Banner) -> dict:
+def _billboard(billboard: catalog.Billboard) -> dict:
     return {
-        "id": banner.id,
-        "title": banner.title,
-        "text": banner.text,
-        "image": _image(banner.image, banner.image_alt or banner.title) if banner.image
-        else None,
-        "link_url": banner.link_url,
-        "link_label": banner.link_label,
-        "position": banner.position,
+        "id": billboard.id,
+        "title": billboard.title,
+        "text": billboard.text,
+        "image": _image(billboard.image, billboard.image_alt or billboard.title)
+        if billboard.image else None,
+        "link_url": billboard.link_url,
+        "link_label": billboard.link_label,
+        "position": billboard.position,
+        "category": billboard.category_slug,
+        "featured": billboard.featured,
     }

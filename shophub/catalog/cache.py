@@ -41,7 +41,7 @@ def _cached(key: str, compute: Callable[[], T]) -> T:
 
 def _digest(filters: CatalogFilters, with_page: bool = True) -> str:
     shape = repr((filters.q, filters.category, filters.min_price, filters.max_price,
-                  filters.in_stock, filters.sizes, filters.colours, filters.sort,
+                  filters.in_stock, filters.options, filters.sort,
                   filters.page if with_page else None, filters.per_page))
     return hashlib.sha256(shape.encode()).hexdigest()
 
@@ -61,7 +61,7 @@ def fragment(filters: CatalogFilters) -> FragmentCache:
 
 
 def facets(category: str | None = None) -> catalog.Facets:
-    """Categories, and sizes and colours (within `category` if given), cached."""
+    """Categories, and the option lists' values on offer (within `category` if given), cached."""
     key = "catalog:facets:" + hashlib.sha256((category or "").encode()).hexdigest()
     return _cached(key, lambda: catalog.load_facets(category))
 
@@ -74,6 +74,13 @@ def search(filters: CatalogFilters) -> catalog.CatalogPage:
 def featured() -> list[catalog.ProductCard]:
     """Featured products for the home page, cached."""
     return _cached("catalog:featured", catalog.featured_products)
+
+
+def billboards(category: str | None = None, featured: bool = False) -> list[catalog.Billboard]:
+    """Active billboards (of `category`, featured only if asked), cached."""
+    shape = repr((category, featured))
+    key = "catalog:billboards:" + hashlib.sha256(shape.encode()).hexdigest()
+    return _cached(key, lambda: catalog.active_billboards(category, featured))
 
 
 def invalidate() -> None:

@@ -13,11 +13,10 @@ SHOE_SIZES = [("40", 0), ("41", 0), ("42", 0), ("43", 0), ("44", 0)]
 
 @dataclass(frozen=True)
 class DemoVariant:
-    """One variant of a demo product."""
+    """One variant of a demo product, with its values of the shop's option lists."""
 
     sku: str
-    size: str | None
-    colour: str | None
+    options: tuple[tuple[str, str], ...]  # (option list name, value)
     price_cents: int
     stock: int
 
@@ -36,7 +35,8 @@ class DemoProduct:
     image_count: int = 1
 
 
-# (name, slug, description, [(product name, price in cents, colours or None)], sizes)
+# (name, description, sizes, [(product name, price in cents, colours or None)]): sizes and
+# colours are the values of the shop's two option lists (DemoShop.option_names).
 CATEGORIES = [
     ("Apparel", "Everyday clothes in natural fibres, cut to last for years.", APPAREL_SIZES, [
         ("Linen Shirt", 5900, ["Sand", "Navy", "White"]),
@@ -110,10 +110,14 @@ FEATURES = {
 }
 
 # The second demo store, priced in euros: a small coffee roaster at second.localhost.
+COFFEE_GRINDS = ["Whole bean", "Filter", "Espresso"]
 SECOND_CATEGORIES = [
-    ("Coffee", "Single-origin beans and house blends, whole bean.", None, [
-        ("Ethiopia Yirgacheffe Beans", 1450, None), ("Colombia Huila Beans", 1290, None),
-        ("House Espresso Blend", 1190, None), ("Decaf Swiss Water Beans", 1350, None),
+    ("Coffee", "Single-origin beans and house blends, whole bean or ground to order.",
+     [("250 g", 0), ("1 kg", 2900)], [
+        ("Ethiopia Yirgacheffe Beans", 1450, COFFEE_GRINDS),
+        ("Colombia Huila Beans", 1290, COFFEE_GRINDS),
+        ("House Espresso Blend", 1190, ["Whole bean", "Espresso"]),
+        ("Decaf Swiss Water Beans", 1350, COFFEE_GRINDS),
     ]),
     ("Brewing", "Kettles, drippers and grinders for brewing at home.", None, [
         ("Gooseneck Kettle", 5900, None), ("Porcelain Dripper", 2400, None),
@@ -122,22 +126,27 @@ SECOND_CATEGORIES = [
 ]
 
 
-def _variants(rng: random.Random, slug: str, price: int, colours, sizes) -> list[DemoVariant]:
+def _variants(rng: random.Random, slug: str, price: int, colours, sizes,
+              option_names: tuple[str, str]) -> list[DemoVariant]:
     sku_base = slug.upper()[:40]
     if not colours and not sizes:
-        return [DemoVariant(f"{sku_base}", None, None, price, rng.choice([3, 12, 25, 40, 60]))]
+        return [DemoVariant(f"{sku_base}", (), price, rng.choice([3, 12, 25, 40, 60]))]
     combos = [(size, extra, colour) for colour in (colours or [None]) for size, extra in sizes]
+    size_name, colour_name = option_names
     return [
         DemoVariant(
-            sku=f"{sku_base}-{size}-{(colour or '')[:3].upper()}".rstrip("-"),
-            size=size, colour=colour, price_cents=price + extra,
+            sku=f"{sku_base}-{size.replace(' ', '').upper()}-{(colour or '')[:3].upper()}"
+            .rstrip("-"),
+            options=((size_name, size),) + (((colour_name, colour),) if colour else ()),
+            price_cents=price + extra,
             stock=rng.choice([0, 2, 4, 8, 15, 20]),
         )
         for size, extra, colour in combos
     ]
 
 
-def demo_products(categories: list = CATEGORIES) -> list[DemoProduct]:
+def demo_products(categories: list = CATEGORIES,
+                  option_names: tuple[str, str] = ("Size", "Colour")) -> list[DemoProduct]:
     """Every demo product, in the same order and with the same values on every call."""
     rng = random.Random(2026)
     products: list[DemoProduct] = []
@@ -147,10 +156,9 @@ def demo_products(categories: list = CATEGORIES) -> list[DemoProduct]:
         for position, (name, price, colours) in enumerate(items):
             slug = slugify(name)
             uses_sizes = sizes if colours else None
-            variants = _variants(rng, slug, price, colours, uses_sizes)
+            variants = _variants(rng, slug, price, colours, uses_sizes, option_names)
             if index % 9 == 4:
-                variants = [DemoVariant(v.sku, v.size, v.colour, v.price_cents, 0)
-                            for v in variants]
+                variants = [DemoVariant(v.sku, v.options, v.price_cents, 0) for v in variants]
             products.append(DemoProduct(
                 name=name,
                 slug=slug,
@@ -177,18 +185,25 @@ def demo_categories(categories: list = CATEGORIES) -> list[tuple[str, str, str, 
     return [(name, slugify(name), text, i) for i, (name, text, _, _) in enumerate(categories)]
 
 
+# Billboards: (title, text, link, link label, position, category slug or None, featured).
+# The featured ones lead to a category from the home page; the others show on their
+# category's page and lead further in.
 DEMO_BANNERS = [
     ("New season linen", "Light shirts and trousers in washed linen, made for warm days.",
-     "/products?category=apparel", "Shop apparel", 0),
+     "/products?category=apparel", "Shop apparel", 0, None, True),
     ("Boots that last", "Resoleable leather boots and shoes.",
-     "/products?category=shoes", "Shop shoes", 1),
+     "/products?category=shoes", "Shop shoes", 1, None, True),
     ("For the kitchen", "Stoneware, cast iron and oak for everyday cooking.",
-     "/products?category=home-kitchen", "Shop the kitchen", 2),
+     "/products?category=home-kitchen", "Shop the kitchen", 2, None, True),
+    ("Ready for rain", "A hooded parka with taped seams, and boots to go with it.",
+     "/products/hooded-rain-parka", "See the parka", 3, "apparel", False),
+    ("Keep them going", "Shoe trees, laces and a care kit for leather that lasts decades.",
+     "/products/shoe-care-kit", "See the care kit", 4, "shoes", False),
 ]
 
 SECOND_BANNERS = [
     ("Fresh from the roaster", "Beans roasted this week, sent the day they are packed.",
-     "/products?category=coffee", "Shop coffee", 0),
+     "/products?category=coffee", "Shop coffee", 0, None, True),
 ]
 
 DEMO_SHIPPING = [
@@ -215,10 +230,12 @@ class DemoShop:
     shipping: list
     coupons: list
     tax_rate_bp: int
+    # The names of the two option lists the categories' sizes and colours belong to.
+    option_names: tuple[str, str] = ("Size", "Colour")
 
 
 MAIN_SHOP = DemoShop(CATEGORIES, DEMO_BANNERS, DEMO_SHIPPING, DEMO_COUPONS, tax_rate_bp=800)
 SECOND_SHOP = DemoShop(SECOND_CATEGORIES, SECOND_BANNERS, SECOND_SHIPPING, SECOND_COUPONS,
-                       tax_rate_bp=2000)
+                       tax_rate_bp=2000, option_names=("Weight", "Grind"))
 # The second store of the demo installation: (slug, name, currency).
 SECOND_STORE = ("second", "Harbour Coffee Roasters", "EUR")

@@ -1,5 +1,6 @@
 """Reading the catalog's query string into validated filters, with messages for bad input."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -18,7 +19,11 @@ SORTS = {
 DEFAULT_SORT = "newest"
 MAX_QUERY_LENGTH = 100
 MAX_OPTION_VALUES = 10
+MAX_OPTION_VALUE_LENGTH = 32  # as long as a managed value may be (catalog.options)
 MAX_PAGE = 10_000
+
+# The values chosen of each option list: ((list slug, (value, ...)), ...), sorted by slug.
+ChosenOptions = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,7 @@ class CatalogFilters:
     min_price: int | None = None
     max_price: int | None = None
     in_stock: bool = False
-    sizes: tuple[str, ...] = ()
-    colours: tuple[str, ...] = ()
+    options: ChosenOptions = ()
     sort: str = DEFAULT_SORT
     page: int = 1
     per_page: int = 24
@@ -56,9 +60,13 @@ class CatalogFilters:
     def is_filtered(self) -> bool:
         """Whether anything narrows the results."""
         return bool(
-            self.q or self.category or self.in_stock or self.sizes or self.colours
+            self.q or self.category or self.in_stock or self.options
             or self.min_price is not None or self.max_price is not None
         )
+
+    def chosen(self, slug: str) -> tuple[str, ...]:
+        """The values chosen of the option list with this slug (none: not filtered by it)."""
+        return next((values for chosen, values in self.options if chosen == slug), ())
 
     def query_args(self, **changes) -> dict:
         """The query string for these filters (defaults left out), with `changes` applied."""
@@ -74,10 +82,8 @@ class CatalogFilters:
             args["max_price"] = target.max_price_text.replace(",", "")
         if target.in_stock:
             args["in_stock"] = "1"
-        if target.sizes:
-            args["size"] = list(target.sizes)
-        if target.colours:
-            args["colour"] = list(target.colours)
+        for slug, values in target.options:
+            args[slug] = list(values)
         if target.sort != DEFAULT_SORT:
             args["sort"] = target.sort
         if target.per_page != target.default_per_page:
@@ -92,12 +98,17 @@ class CatalogFilters:
 
 
 def _option_values(args: MultiDict, name: str) -> tuple[str, ...]:
-    values = []
+    values: list[str] = []
     for raw in args.getlist(name):
-        value = clean_text(raw, 32)
+        value = clean_text(raw, MAX_OPTION_VALUE_LENGTH)
         if value and value not in values:
             values.append(value)
     return tuple(values[:MAX_OPTION_VALUES])
+
+
+def _chosen_options(args: MultiDict, option_slugs: Iterable[str]) -> ChosenOptions:
+    chosen = ((slug, _option_values(args, slug)) for slug in sorted(set(option_slugs)))
+    return tuple((slug, values) for slug, values in chosen if values)
 
 
 # What was wrong with the query string: (notice for the page, problem for the API) pairs.
@@ -129,9 +140,13 @@ def _positive_int(raw: str | None, name: str, label: str, found: Findings) -> in
 
 
 def parse_catalog_filters(
-    args: MultiDict, currency: str, page_sizes: tuple[int, ...], default_page_size: int
+    args: MultiDict, currency: str, page_sizes: tuple[int, ...], default_page_size: int,
+    option_slugs: Iterable[str],
 ) -> CatalogFilters:
-    """Read the catalog query string; bad values are dropped or corrected with a notice."""
+    """Read the catalog query string; bad values are dropped or corrected with a notice.
+
+    `option_slugs` are the store's option lists (`?size=M&size=L`); other names are ignored.
+    """
     found: Findings = []
     q = single_line(args.get("q"), MAX_QUERY_LENGTH)
     category = clean_text(args.get("category"), 140) or None
@@ -165,8 +180,7 @@ def parse_catalog_filters(
         min_price=min_price,
         max_price=max_price,
         in_stock=args.get("in_stock", "") in {"1", "on", "true", "yes"},
-        sizes=_option_values(args, "size"),
-        colours=_option_values(args, "colour"),
+        options=_chosen_options(args, option_slugs),
         sort=sort,
         page=page,
         per_page=per_page,

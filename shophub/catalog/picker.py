@@ -1,10 +1,10 @@
 """The product page's variant picker: which variant a shopper's choice points at."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shophub.core.numbers import parse_row_id
-from shophub.models import Variant
+from shophub.models import OptionList, OptionValue, Variant
 
 LOW_STOCK = 5
 
@@ -19,12 +19,25 @@ class OptionChoice:
 
 
 @dataclass(frozen=True)
+class OptionGroup:
+    """One radio group of the picker: an option list the product's variants have values of."""
+
+    name: str
+    slug: str  # the radio buttons' name, as the query string and HX-Trigger-Name carry it
+    choices: list[OptionChoice]
+
+    @property
+    def selected(self) -> str | None:
+        """The chosen variant's value of this list, if it has one."""
+        return next((choice.value for choice in self.choices if choice.selected), None)
+
+
+@dataclass(frozen=True)
 class Picker:
     """The chosen variant and the option groups to show around it."""
 
     variant: Variant
-    sizes: list[OptionChoice]
-    colours: list[OptionChoice]
+    groups: list[OptionGroup]
 
     @property
     def stock_message(self) -> str:
@@ -47,59 +60,74 @@ def shown_quantity(stock: int) -> int:
     return max(0, min(stock, LOW_STOCK))
 
 
-def _parse_id(raw: str | None) -> int | None:
-    return parse_row_id(raw)
+def _lists_of(variants: Sequence[Variant]) -> list[OptionList]:
+    lists: dict[str, OptionList] = {}
+    for variant in variants:
+        for option in variant.options:
+            option_list = option.value.option_list
+            lists.setdefault(option_list.slug, option_list)
+    return sorted(lists.values(), key=lambda option: (option.position, option.id or 0))
+
+
+def option_slugs_of(variants: Sequence[Variant]) -> list[str]:
+    """The slugs of the option lists these variants have values of, in the store's order."""
+    return [option.slug for option in _lists_of(variants)]
 
 
 def choose_variant(
     variants: Sequence[Variant],
     variant_id: str | None = None,
-    size: str | None = None,
-    colour: str | None = None,
+    chosen: Mapping[str, str | None] | None = None,
     changed: str | None = None,
 ) -> Variant:
-    """Resolve a choice to a variant.
+    """Resolve a choice ({list slug: value}) to a variant.
 
-    An explicit id wins; then an exact size and colour match; then a match on the option the
-    shopper just changed; then the first in-stock variant. Unknown values never fail.
+    An explicit id wins; then the variant with exactly the chosen values; then a match on the
+    option the shopper just changed (`changed`, a list slug), then on the other chosen ones;
+    then the first in-stock variant. Unknown values never fail.
     """
-    wanted_id = _parse_id(variant_id)
+    wanted_id = parse_row_id(variant_id)
     by_id = next((v for v in variants if v.id == wanted_id), None)
     if by_id:
         return by_id
-    if size or colour:
-        exact = [v for v in variants if v.size == size and v.colour == colour]
+    wanted = {slug: value for slug, value in (chosen or {}).items() if value}
+    if wanted:
+        exact = [v for v in variants if v.option_values == wanted]
         if exact:
             return exact[0]
-        order = ("colour", "size") if changed == "colour" else ("size", "colour")
-        for option in order:
-            value = size if option == "size" else colour
-            partial = [v for v in variants if value and getattr(v, option) == value]
+        order = sorted(wanted, key=lambda slug: slug != changed)
+        for slug in order:
+            partial = [v for v in variants if v.option_values.get(slug) == wanted[slug]]
             if partial:
                 return next((v for v in partial if v.in_stock), partial[0])
     return next((v for v in variants if v.in_stock), variants[0])
 
 
-def _choices(variants, option: str, chosen: Variant) -> list[OptionChoice]:
-    values: list[str] = []
-    for v in variants:
-        value = getattr(v, option)
-        if value and value not in values:
-            values.append(value)
+def _choices(variants: Sequence[Variant], option_list: OptionList,
+             chosen: Variant) -> list[OptionChoice]:
+    slug = option_list.slug
+    values: dict[str, OptionValue] = {}
+    for variant in variants:
+        for option in variant.options:
+            if option.value.option_list.slug == slug:
+                values.setdefault(option.value.value, option.value)
+    ordered = sorted(values.values(), key=lambda value: (value.position, value.id or 0))
     return [
         OptionChoice(
-            value=value,
-            selected=getattr(chosen, option) == value,
-            available=any(getattr(v, option) == value and v.in_stock for v in variants),
+            value=value.value,
+            selected=chosen.option_values.get(slug) == value.value,
+            available=any(v.option_values.get(slug) == value.value and v.in_stock
+                          for v in variants),
         )
-        for value in values
+        for value in ordered
     ]
 
 
 def build_picker(variants: Sequence[Variant], chosen: Variant) -> Picker:
-    """Option groups for the picker with `chosen` selected."""
+    """Option groups for the picker with `chosen` selected: one per list, in the store's order."""
     return Picker(
         variant=chosen,
-        sizes=_choices(variants, "size", chosen),
-        colours=_choices(variants, "colour", chosen),
+        groups=[OptionGroup(name=option_list.name, slug=option_list.slug,
+                            choices=_choices(variants, option_list, chosen))
+                for option_list in _lists_of(variants)],
     )

@@ -2,18 +2,29 @@
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Select, bindparam, func, literal, select, union_all
+from sqlalchemy import Select, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from shophub.catalog.filters import CatalogFilters
+from shophub.catalog.options import StoreOption
 from shophub.extensions import db
-from shophub.models import Banner, Category, Product, ProductImage, Variant, WishlistItem
+from shophub.models import (
+    Banner,
+    Category,
+    OptionList,
+    OptionValue,
+    Product,
+    ProductImage,
+    Variant,
+    VariantOption,
+    WishlistItem,
+)
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-SIZE_ORDER = ["XXS", "XS", "S", "M", "L", "XL", "XXL", "3XL"]
 
 
 @dataclass(frozen=True)
@@ -41,16 +52,46 @@ class ProductCard:
 
 
 @dataclass(frozen=True)
+class OptionFacet:
+    """One option list as the filters offer it: the values listed products have, in order."""
+
+    slug: str
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Facets:
     """The values a shopper can filter the catalog by."""
 
     categories: list[tuple[str, str]]
-    sizes: list[str]
-    colours: list[str]
+    # The store's lists that listed products have values of, in the store's order.
+    options: list[OptionFacet]
 
     def category_name(self, slug: str | None) -> str | None:
         """Display name of a category slug, or None when there is no such category."""
         return next((name for s, name in self.categories if s == slug), None)
+
+    def option(self, slug: str) -> OptionFacet | None:
+        """The option list with this slug, if listed products have values of it."""
+        return next((option for option in self.options if option.slug == slug), None)
+
+    def option_groups(self, filters: CatalogFilters,
+                      lists: Sequence[StoreOption]) -> list[OptionFacet]:
+        """The option filters to show: values on offer, then chosen ones not on offer.
+
+        `lists` are the store's lists in order: a value chosen in the query string that no
+        listed product has still shows, so that it can be unchosen.
+        """
+        groups = []
+        for option in lists:
+            offered = self.option(option.slug)
+            values = offered.values if offered else ()
+            extra = tuple(value for value in filters.chosen(option.slug) if value not in values)
+            if values or extra:
+                groups.append(OptionFacet(slug=option.slug, name=option.name,
+                                          values=values + extra))
+        return groups
 
 
 @dataclass(frozen=True)
@@ -114,10 +155,14 @@ def _card_query(filters: CatalogFilters | None = None) -> Select:
             variant_conditions.append(Variant.price_cents <= filters.max_price)
         if filters.in_stock:
             variant_conditions.append(Variant.stock > 0)
-        if filters.sizes:
-            variant_conditions.append(Variant.size.in_(filters.sizes))
-        if filters.colours:
-            variant_conditions.append(Variant.colour.in_(filters.colours))
+        # One of the chosen values of every list chosen, on the same variant.
+        for slug, values in filters.options:
+            variant_conditions.append(Variant.id.in_(
+                select(VariantOption.variant_id)
+                .join(OptionValue, OptionValue.id == VariantOption.option_value_id)
+                .join(OptionList, OptionList.id == VariantOption.option_list_id)
+                .where(OptionList.slug == slug, OptionValue.value.in_(values))
+            ))
     matching = (
         select(
             Variant.product_id,
@@ -208,49 +253,83 @@ def cards_saved_by(user_id: int) -> list[ProductCard]:
     return _cards(query)
 
 
-def _size_key(size: str) -> tuple[int, str]:
-    return (SIZE_ORDER.index(size) if size in SIZE_ORDER else len(SIZE_ORDER), size)
-
-
 @cache
 def _facets_statement(in_category: bool):
-    # Built once per shape; the category slug is a bound parameter.
-    listed = select(Variant.product_id).join(Product).where(Product.archived.is_(False))
+    # Built once per shape; the category slug is a bound parameter. Rows are (kind, slug,
+    # name, position, id, value, value position, value id); a category has no value.
+    listed = select(Variant.id).join(Product).where(Product.archived.is_(False))
     if in_category:
         listed = listed.join(Category, Category.id == Product.category_id).where(
             Category.slug == bindparam("category")
         )
     return union_all(
-        select(literal("category"), Category.slug, Category.name, Category.position),
-        select(literal("size"), Variant.size, Variant.size, literal(0))
-        .where(Variant.size.is_not(None), Variant.product_id.in_(listed))
-        .distinct(),
-        select(literal("colour"), Variant.colour, Variant.colour, literal(0))
-        .where(Variant.colour.is_not(None), Variant.product_id.in_(listed))
+        select(literal("category"), Category.slug, Category.name, Category.position,
+               Category.id, cast(null(), String), literal(0), literal(0)),
+        select(literal("option"), OptionList.slug, OptionList.name, OptionList.position,
+               OptionList.id, OptionValue.value, OptionValue.position, OptionValue.id)
+        .select_from(VariantOption)
+        .join(OptionValue, OptionValue.id == VariantOption.option_value_id)
+        .join(OptionList, OptionList.id == VariantOption.option_list_id)
+        .where(VariantOption.variant_id.in_(listed))
         .distinct(),
     )
 
 
 def load_facets(category: str | None = None) -> Facets:
-    """Every category, and the sizes and colours on offer (within `category` if given)."""
+    """Every category, and the option values on offer (within `category` if given).
+
+    Lists come in the store's order and their values in the list's order.
+    """
     statement = _facets_statement(category is not None)
     rows = db.session.execute(statement, {"category": category} if category else {}).all()
-    categories = sorted(
-        ((slug, name, position) for kind, slug, name, position in rows if kind == "category"),
-        key=lambda c: (c[2], c[1]),
-    )
+    categories = sorted((row for row in rows if row[0] == "category"),
+                        key=lambda row: (row[3], row[2]))
+    values = sorted((row for row in rows if row[0] == "option"),
+                    key=lambda row: (row[3], row[4], row[6], row[7]))
+    names: dict[str, str] = {}
+    by_list: dict[str, list[str]] = {}
+    for _, slug, name, _, _, value, _, _ in values:
+        names[slug] = name
+        by_list.setdefault(slug, []).append(value)
     return Facets(
-        categories=[(slug, name) for slug, name, _ in categories],
-        sizes=sorted((v for kind, v, _, _ in rows if kind == "size"), key=_size_key),
-        colours=sorted(v for kind, v, _, _ in rows if kind == "colour"),
+        categories=[(row[1], row[2]) for row in categories],
+        options=[OptionFacet(slug=slug, name=names[slug], values=tuple(found))
+                 for slug, found in by_list.items()],
     )
 
 
-def active_banners() -> list[Banner]:
-    """Banners shown on the home page, in order."""
-    return list(db.session.scalars(
-        select(Banner).where(Banner.active.is_(True)).order_by(Banner.position, Banner.id)
-    ))
+@dataclass(frozen=True)
+class Billboard:
+    """What the storefront and the API show of one billboard."""
+
+    id: int
+    title: str
+    text: str
+    image: str | None
+    image_alt: str
+    link_url: str
+    link_label: str
+    position: int
+    featured: bool
+    category_slug: str | None
+    category_name: str | None
+
+
+def active_billboards(category: str | None = None, featured: bool = False) -> list[Billboard]:
+    """Active billboards in order: of the category with slug `category`, featured ones only."""
+    query = (
+        select(Banner.id, Banner.title, Banner.text, Banner.image, Banner.image_alt,
+               Banner.link_url, Banner.link_label, Banner.position, Banner.featured,
+               Category.slug, Category.name)
+        .outerjoin(Category, Category.id == Banner.category_id)
+        .where(Banner.active.is_(True))
+        .order_by(Banner.position, Banner.id)
+    )
+    if category is not None:
+        query = query.where(Category.slug == category)
+    if featured:
+        query = query.where(Banner.featured.is_(True))
+    return [Billboard(*row) for row in db.session.execute(query)]
 
 
 def get_listed_product(slug: str) -> Product | None:
@@ -262,7 +341,8 @@ def get_listed_product(slug: str) -> Product | None:
         .where(Product.slug == slug, Product.archived.is_(False))
         .options(
             joinedload(Product.category),
-            selectinload(Product.variants),
+            # Each variant's values (with their lists) come in the variants' own statement.
+            selectinload(Product.variants).joinedload(Variant.options),
             selectinload(Product.images),
         )
     )

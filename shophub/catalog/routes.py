@@ -5,9 +5,10 @@ from flask_login import current_user
 
 from shophub.accounts import wishlist
 from shophub.catalog import cache as catalog_cache
+from shophub.catalog import options
 from shophub.catalog import queries as catalog
 from shophub.catalog.filters import SORTS, parse_catalog_filters
-from shophub.catalog.picker import build_picker, choose_variant
+from shophub.catalog.picker import build_picker, choose_variant, option_slugs_of
 from shophub.platform import store_settings
 from shophub.web.htmx import render_page_or_block, wants_fragment
 
@@ -16,12 +17,12 @@ bp = Blueprint("shop", __name__)
 
 @bp.get("/")
 def home():
-    """Home page: banners, featured products, categories."""
+    """Home page: featured billboards, featured products, categories."""
     featured = catalog_cache.featured()
     return render_page_or_block(
         "shop/home.html",
         "content",
-        banners=catalog.active_banners(),
+        billboards=catalog_cache.billboards(featured=True),
         featured=featured,
         saved_ids=wishlist.saved_product_ids(current_user, [card.id for card in featured]),
         facets=catalog_cache.facets(),
@@ -37,6 +38,7 @@ def product_list():
         store_settings.currency(),
         config["CATALOG_PAGE_SIZES"],
         config["CATALOG_DEFAULT_PAGE_SIZE"],
+        options.option_slugs(),
     )
     facets = catalog_cache.facets(filters.category)
     category_name = facets.category_name(filters.category)
@@ -51,7 +53,9 @@ def product_list():
         ("results", "option_filters"),
         filters=filters,
         facets=facets,
+        option_groups=facets.option_groups(filters, options.store_options()),
         category_name=category_name,
+        billboards=catalog_cache.billboards(filters.category) if filters.category else [],
         results=results,
         saved_ids=wishlist.saved_product_ids(current_user, [card.id for card in results.cards]),
         notices=notices,
@@ -75,8 +79,7 @@ def product_detail(slug: str):
     chosen = choose_variant(
         product.variants,
         variant_id=request.args.get("variant"),
-        size=request.args.get("size"),
-        colour=request.args.get("colour"),
+        chosen={slug: request.args.get(slug) for slug in option_slugs_of(product.variants)},
         changed=request.headers.get("HX-Trigger-Name"),
     )
     return render_page_or_block(

@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 
 from shophub.catalog import cache as catalog_cache
+from shophub.catalog import options
 from shophub.catalog.demo_data import MAIN_SHOP, DemoShop, demo_categories, demo_products
 from shophub.catalog.pictures import draw_placeholder, save_web_sizes, stored_sizes_exist
 from shophub.extensions import db
@@ -44,7 +45,7 @@ def _seed_products(shop: DemoShop, categories: dict[str, Category]) -> int:
     existing_skus = set(db.session.scalars(select(Variant.sku)))
     palettes = {slug: i for i, (_, slug, _, _) in enumerate(demo_categories(shop.categories))}
     added = 0
-    for demo in demo_products(shop.categories):
+    for demo in demo_products(shop.categories, shop.option_names):
         for number in range(1, demo.image_count + 1):
             _ensure_picture(f"products/{demo.slug}-{number}", demo.name, (800, 800),
                             palettes[demo.category_slug] + number - 1)
@@ -56,10 +57,11 @@ def _seed_products(shop: DemoShop, categories: dict[str, Category]) -> int:
             created_at=demo.created_at, updated_at=demo.created_at,
         )
         product.variants = [
-            Variant(sku=v.sku, size=v.size, colour=v.colour, price_cents=v.price_cents,
-                    stock=v.stock, position=position)
+            Variant(sku=v.sku, price_cents=v.price_cents, stock=v.stock, position=position)
             for position, v in enumerate(demo.variants)
         ]
+        for variant, demo_variant in zip(product.variants, demo.variants, strict=True):
+            options.set_named_values(variant, dict(demo_variant.options))
         product.images = [
             ProductImage(file=f"products/{demo.slug}-{number}", position=number - 1,
                          alt_text=f"{demo.name}, {IMAGE_VIEWS[(number - 1) % 2]}")
@@ -70,10 +72,10 @@ def _seed_products(shop: DemoShop, categories: dict[str, Category]) -> int:
     return added
 
 
-def _seed_banners(shop: DemoShop) -> int:
+def _seed_banners(shop: DemoShop, categories: dict[str, Category]) -> int:
     existing = set(db.session.scalars(select(Banner.title)))
     added = 0
-    for title, text, link_url, link_label, position in shop.banners:
+    for title, text, link_url, link_label, position, category, featured in shop.banners:
         # Drawn without words: stores share the picture of a position (deleting one checks
         # every store, see admin/catalog/pictures.py).
         image = _ensure_picture(f"banners/banner-{position + 1}", "", (800, 320), position)
@@ -81,7 +83,8 @@ def _seed_banners(shop: DemoShop) -> int:
             continue
         db.session.add(Banner(title=title, text=text, image=image, image_alt="",
                               link_url=link_url, link_label=link_label, active=True,
-                              position=position))
+                              position=position, featured=featured,
+                              category=categories[category] if category else None))
         added += 1
     return added
 
@@ -108,16 +111,17 @@ def _seed_checkout(shop: DemoShop) -> int:
 
 
 def seed_demo(if_empty: bool = False, shop: DemoShop = MAIN_SHOP) -> str:
-    """Create the current store's missing demo categories, products, pictures and banners."""
+    """Create the current store's missing demo categories, products, pictures and billboards."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Product)):
         return "The catalog already has products; nothing seeded."
     categories = _seed_categories(shop)
     products = _seed_products(shop, categories)
-    banners = _seed_banners(shop)
+    banners = _seed_banners(shop, categories)
     checkout_rows = _seed_checkout(shop)
     db.session.commit()
     catalog_cache.invalidate()
+    options.forget_cached_options()
     if not products and not banners and not checkout_rows:
         return "The demo catalog is already in place; nothing changed."
     return (f"Seeded {products} products in {len(shop.categories)} categories "
-            f"and {banners} banner{'' if banners == 1 else 's'}.")
+            f"and {banners} billboard{'' if banners == 1 else 's'}.")

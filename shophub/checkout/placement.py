@@ -142,10 +142,10 @@ def with_held_stock(view: CartView, pending: Order | None) -> CartView:
 def _check_lines(view: CartView) -> None:
     if view.is_empty:
         raise PlacementError("Your cart is empty.")
-    problems = [f"{describe(line.product_name, line.size, line.colour)}: {line.notice}"
+    problems = [f"{describe(line.product_name, line.options)}: {line.notice}"
                 for line in view.lines if line.notice]
     limit = units_limit()
-    problems += [over_limit_message(describe(line.product_name, line.size, line.colour), limit,
+    problems += [over_limit_message(describe(line.product_name, line.options), limit,
                                     line.quantity)
                  for line in view.lines if line.quantity > limit]
     if problems:
@@ -231,7 +231,7 @@ def _reserve_or_explain(order: Order, pricing: Pricing) -> None:
     except inventory.OutOfStock as miss:
         db.session.rollback()
         line = next(line for line in pricing.lines if line.variant_id == miss.variant_id)
-        label = describe(line.product_name, line.size, line.colour)
+        label = describe(line.product_name, line.options)
         raise PlacementError(f"Sorry, {label} just sold out or has fewer left than you "
                              "asked for. Your cart has been checked again; please review it.")\
             from None

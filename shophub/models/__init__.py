@@ -1,7 +1,16 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from shophub.models.cart import Cart, CartItem
-from shophub.models.catalog import Banner, Category, Product, ProductImage, Variant
+from shophub.models.catalog import (
+    Banner,
+    Category,
+    OptionList,
+    OptionValue,
+    Product,
+    ProductImage,
+    Variant,
+    VariantOption,
+)
 from shophub.models.jobs import PendingJob
 from shophub.models.mail import SentMail
 from shophub.models.orders import (
@@ -32,8 +41,9 @@ from shophub.models.webhooks import WebhookFailure
 
 __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
-    "CouponRedemption", "DemoIntent", "Order", "OrderItem", "PasswordResetToken", "Payment",
-    "PendingJob", "ProcessedEvent", "Product", "ProductImage", "Refund", "SentMail",
-    "ShippingMethod", "SignupToken", "StaffInvite", "Store", "StoreDomain", "StoreMembership",
-    "StoreOwned", "StoreSettings", "User", "Variant", "WebhookFailure", "WishlistItem",
+    "CouponRedemption", "DemoIntent", "OptionList", "OptionValue", "Order", "OrderItem",
+    "PasswordResetToken", "Payment", "PendingJob", "ProcessedEvent", "Product", "ProductImage",
+    "Refund", "SentMail", "ShippingMethod", "SignupToken", "StaffInvite", "Store",
+    "StoreDomain", "StoreMembership", "StoreOwned", "StoreSettings", "User", "Variant",
+    "VariantOption", "WebhookFailure", "WishlistItem",
 ]

@@ -15,6 +15,7 @@ class Cart(StoreOwned, db.Model):
     """A cart; a guest's has a token and no user, a customer's has a user."""
 
     __tablename__ = "cart"
+    lone_store_index = False
     # A customer has one cart in each store.
     __table_args__ = (UniqueConstraint("store_id", "user_id", name="uq_cart_store_user"),)
 

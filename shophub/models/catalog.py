@@ -1,4 +1,5 @@
-"""Catalog aggregate: categories, products with their variants and images, home banners."""
+"""Catalog aggregate: categories, products with their variants and images, the store's option
+lists (Size, Colour, …) whose values the variants take, billboards."""
 
 from datetime import datetime
 
@@ -22,6 +23,7 @@ class Category(StoreOwned, db.Model):
     """A shelf of the catalog."""
 
     __tablename__ = "category"
+    lone_store_index = False
     __table_args__ = (UniqueConstraint("store_id", "slug", name="uq_category_store_slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,8 +39,9 @@ class Product(StoreOwned, db.Model):
     """Something the shop sells; what is bought is one of its variants."""
 
     __tablename__ = "product"
+    lone_store_index = False
     __table_args__ = (
-        Index("ix_product_listing", "archived", "category_id", "created_at"),
+        Index("ix_product_listing", "store_id", "archived", "category_id", "created_at"),
         UniqueConstraint("store_id", "slug", name="uq_product_store_slug"),
     )
 
@@ -68,42 +71,113 @@ class Product(StoreOwned, db.Model):
 
 
 class Variant(StoreOwned, db.Model):
-    """A buyable version of a product (size, colour), with its own price and stock."""
+    """A buyable version of a product (one value of each of its option lists), with its own
+    price and stock."""
 
     __tablename__ = "variant"
+    lone_store_index = False
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
-        Index("ix_variant_product_price", "product_id", "price_cents"),
+        Index("ix_variant_product_price", "store_id", "product_id", "price_cents"),
         UniqueConstraint("store_id", "sku", name="uq_variant_store_sku"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
     sku: Mapped[str] = mapped_column(String(64))
-    size: Mapped[str | None] = mapped_column(String(32), index=True)
-    colour: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The variant's option values as shoppers read them ("M / Blue"), in the order of the
+    # store's option lists; kept by shophub.catalog.options whenever the values change.
+    option_label: Mapped[str] = mapped_column(String(200), default="")
     price_cents: Mapped[int]
     stock: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
 
     product: Mapped[Product] = relationship(back_populates="variants")
+    options: Mapped[list["VariantOption"]] = relationship(
+        back_populates="variant", cascade="all, delete-orphan")
 
     @property
     def in_stock(self) -> bool:
         """Whether at least one unit can be sold."""
         return self.stock > 0
 
+    @property
+    def option_values(self) -> dict[str, str]:
+        """The variant's value of each option list it has, by the list's slug."""
+        return {option.value.option_list.slug: option.value.value for option in self.options}
+
+
+class OptionList(StoreOwned, db.Model):
+    """One of the store's managed options (Size, Colour, Grind) with the values it offers."""
+
+    __tablename__ = "option_list"
+    lone_store_index = False
+    __table_args__ = (
+        UniqueConstraint("store_id", "slug", name="uq_option_list_store_slug"),
+        UniqueConstraint("store_id", "name", name="uq_option_list_store_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    # The catalog's query-string name of the option (`?size=M`).
+    slug: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(default=0)
+
+    values: Mapped[list["OptionValue"]] = relationship(
+        back_populates="option_list", order_by="OptionValue.position, OptionValue.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class OptionValue(StoreOwned, db.Model):
+    """A value of an option list ("M" of Size); variants pick theirs from these."""
+
+    __tablename__ = "option_value"
+    __table_args__ = (
+        UniqueConstraint("option_list_id", "value", name="uq_option_value_list_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    option_list_id: Mapped[int] = mapped_column(
+        ForeignKey("option_list.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(default=0)
+
+    option_list: Mapped[OptionList] = relationship(back_populates="values", lazy="joined")
+
+
+class VariantOption(StoreOwned, db.Model):
+    """The value a variant has for one option list: at most one per list."""
+
+    __tablename__ = "variant_option"
+    __table_args__ = (
+        Index("ix_variant_option_value", "option_value_id", "variant_id"),
+    )
+
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True)
+    option_list_id: Mapped[int] = mapped_column(
+        ForeignKey("option_list.id", ondelete="CASCADE"), primary_key=True)
+    # A value in use cannot be deleted (the option service says which variants use it).
+    option_value_id: Mapped[int] = mapped_column(
+        ForeignKey("option_value.id", ondelete="RESTRICT"))
+
+    variant: Mapped[Variant] = relationship(back_populates="options")
+    value: Mapped[OptionValue] = relationship(lazy="joined")
+
 
 class ProductImage(StoreOwned, db.Model):
     """A picture of a product; `file` is its media storage key (path) without size suffix."""
 
     __tablename__ = "product_image"
+    lone_store_index = False
+    __table_args__ = (
+        Index("ix_product_image_product", "store_id", "product_id", "position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(
-        ForeignKey("product.id", ondelete="CASCADE"), index=True
-    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
     file: Mapped[str] = mapped_column(String(255))
     alt_text: Mapped[str] = mapped_column(String(255), default="")
     position: Mapped[int] = mapped_column(default=0)
@@ -112,7 +186,7 @@ class ProductImage(StoreOwned, db.Model):
 
 
 class Banner(StoreOwned, db.Model):
-    """A billboard on the home page."""
+    """A billboard: shown on its category's page, and on the home page when featured."""
 
     __tablename__ = "banner"
 
@@ -125,3 +199,11 @@ class Banner(StoreOwned, db.Model):
     link_label: Mapped[str] = mapped_column(String(80), default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), index=True
+    )
+    featured: Mapped[bool] = mapped_column(default=False)
+
+    # The backref lets the ORM clear category_id when a category is deleted, so SQLite
+    # (which does not enforce ON DELETE here) ends where PostgreSQL does.
+    category: Mapped[Category | None] = relationship(backref="banners")

@@ -34,6 +34,7 @@ class Order(StoreOwned, db.Model):
     """A placed order: what was bought, for how much, where it goes and where it stands."""
 
     __tablename__ = "shop_order"
+    lone_store_index = False
     __table_args__ = (
         CheckConstraint(_in("status", ORDER_STATUSES), name="status_known"),
         CheckConstraint(_in("payment_status", PAYMENT_STATUSES), name="payment_status_known"),
@@ -152,7 +153,7 @@ class OrderItem(db.Model):
         ForeignKey("variant.id", ondelete="SET NULL"), index=True
     )
     product_name: Mapped[str] = mapped_column(String(200))
-    options: Mapped[str] = mapped_column(String(80), default="")
+    options: Mapped[str] = mapped_column(String(200), default="")
     sku: Mapped[str] = mapped_column(String(64))
     unit_price_cents: Mapped[int]
     quantity: Mapped[int]
@@ -229,6 +230,7 @@ class ProcessedEvent(StoreOwned, db.Model):
     """A provider event already handled; its unique id makes a repeated delivery a no-op."""
 
     __tablename__ = "processed_event"
+    lone_store_index = False
     # Per store: one store's events can never make another's look repeated.
     __table_args__ = (
         UniqueConstraint("store_id", "event_id", name="uq_processed_event_store_event"),

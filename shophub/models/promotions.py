@@ -15,6 +15,7 @@ class Coupon(StoreOwned, db.Model):
     """A discount code; `code` is stored upper-case, so codes are case-insensitive."""
 
     __tablename__ = "coupon"
+    lone_store_index = False
     __table_args__ = (
         CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in COUPON_KINDS)})",
                         name="kind_known"),

@@ -18,12 +18,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shophub.core import roles
 from shophub.core.time import utcnow
 from shophub.extensions import db
 from shophub.models.catalog import Product
 from shophub.models.stores import StoreMembership, StoreOwned, current_store_id
 
-ROLES = ("customer", "staff", "admin")
+ROLES = roles.ROLES
 
 
 def new_session_token() -> str:
@@ -63,7 +64,7 @@ class User(UserMixin, db.Model):
 
     @hybrid_property
     def role(self) -> str:
-        """customer, staff or admin: this user's role in the current store."""
+        """customer, staff, admin or owner: this user's own role in the current store."""
         store_id = current_store_id()
         for membership in self.memberships:
             if membership.store_id == store_id:
@@ -101,9 +102,22 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def acting_role(self) -> str:
+        """The role this user acts with in the current store (a platform owner's is owner)."""
+        return roles.acting_role(self.role, self.is_platform_owner)
+
+    def can(self, needed: str) -> bool:
+        """Whether this user passes the checks of role `needed` in the current store."""
+        return roles.at_least(self.acting_role, needed)
+
+    def may_manage(self, other: "User") -> bool:
+        """Whether this user may deactivate or change the role of `other` in this store."""
+        return roles.may_manage(self.acting_role, other.role)
+
+    @property
     def is_staff(self) -> bool:
-        """Staff and admins may use the back office."""
-        return self.role in ("staff", "admin")
+        """Staff, admins and owners may use the back office."""
+        return self.can(roles.STAFF)
 
     def get_id(self) -> str:
         """Sessions remember the session token, so rotating it ends them all."""
@@ -183,7 +197,7 @@ class StaffInvite(StoreOwned, db.Model):
 
     __tablename__ = "staff_invite"
     __table_args__ = (
-        CheckConstraint("role IN ('staff', 'admin')", name="role_staff"),
+        CheckConstraint("role IN ('staff', 'admin', 'owner')", name="role_staff"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ StoreOwned row takes the current store at flush. Code that must cross stores say
 """
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -181,14 +182,32 @@ def _store_owned_tables() -> frozenset[str]:
                      if issubclass(mapper.class_, StoreOwned))
 
 
+# Whether a statement without top-level entities reads store-owned tables, by statement: such
+# statements (the catalog's facets) are built once and run on every request.
+_READS_OWNED_TABLES: "weakref.WeakKeyDictionary[object, bool]" = weakref.WeakKeyDictionary()
+
+
 def _reads_store_owned_rows(state: ORMExecuteState) -> bool:
     if state.all_mappers:
         return any(issubclass(mapper.class_, StoreOwned) for mapper in state.all_mappers)
     # A UNION, or a SELECT of a subquery's columns, names no entity at its top: look at the
     # tables it reads instead.
-    owned = _store_owned_tables()
-    return any(isinstance(element, Table) and element.name in owned
-               for element in visitors.iterate(state.statement))
+    statement = state.statement
+    verdict = _READS_OWNED_TABLES.get(statement)
+    if verdict is None:
+        owned = _store_owned_tables()
+        verdict = any(isinstance(element, Table) and element.name in owned
+                      for element in visitors.iterate(statement))
+        _READS_OWNED_TABLES[statement] = verdict
+    return verdict
+
+
+# One criterion for every statement: its store id is a parameter read when the statement runs,
+# so the option (and the cache key of each statement it scopes) is the same for every store
+# and request, and SQLAlchemy's compiled cache serves every scoped statement after its first.
+_CURRENT_STORE = bindparam("current_store_id", callable_=lambda: current_store_id())
+_SCOPED = with_loader_criteria(StoreOwned, lambda cls: cls.store_id == _CURRENT_STORE,
+                               include_aliases=True, track_closure_variables=False)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -202,9 +221,7 @@ def _scope_to_the_current_store(state: ORMExecuteState) -> None:
         return
     if not _reads_store_owned_rows(state):
         return
-    store_id = current_store_id()
-    state.statement = state.statement.options(with_loader_criteria(
-        StoreOwned, lambda cls: cls.store_id == store_id, include_aliases=True))
+    state.statement = state.statement.options(_SCOPED)
 
 
 @event.listens_for(Session, "before_flush")

@@ -11,26 +11,19 @@ from shophub.core.money import CURRENCY_EXPONENTS
 from shophub.extensions import db
 from shophub.models import Order, Store, StoreDomain, StoreSettings
 from shophub.platform import audit, tenancy
+from shophub.stores.domains import checked_host, taken_hosts
+from shophub.stores.errors import StoreError
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
-# A host name: dot-separated labels of letters, digits and inner hyphens.
-HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
-                  r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-class StoreError(ValueError):
-    """A store that cannot be created as asked; the message says why."""
 
 
 def _checked_domains(domains: list[str]) -> list[str]:
     hosts = []
     for domain in domains:
-        host = tenancy.normalised_host(domain)
-        if not HOST.match(host):
-            raise StoreError(f"{domain!r} is not a host name, such as shop.example.com.")
+        host = checked_host(domain)
         if host not in hosts:
             hosts.append(host)
-    taken = db.session.scalars(select(StoreDomain.host).where(StoreDomain.host.in_(hosts))).all()
+    taken = taken_hosts(hosts)
     if taken:
         raise StoreError(f"{taken[0]} already belongs to a store.")
     return hosts

@@ -1,5 +1,6 @@
 """The admin in Chromium at desktop and tablet sizes: inline stock edits over HTMX, picture
-uploads, shipping and refunding paid orders, the audit log, and every admin page's layout.
+uploads, option lists and the values variants pick from them, shipping and refunding paid
+orders, the audit log, and every admin page's layout.
 
 Each test builds what it changes (a product, a paid order) in the module's own store, so the
 tests can run alone or in any order. Staff and the admin log in once, through the login form;
@@ -18,7 +19,17 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from shophub.extensions import db
-from shophub.models import AuditEntry, Coupon, Order, Product, ProductImage, Refund, Variant
+from shophub.models import (
+    AuditEntry,
+    Coupon,
+    OptionList,
+    OptionValue,
+    Order,
+    Product,
+    ProductImage,
+    Refund,
+    Variant,
+)
 from shophub.orders import service as orders
 from shophub.payments import provider
 from shophub.payments.flow import ensure_intent
@@ -289,7 +300,81 @@ def test_staff_uploads_a_picture(open_page, store, tmp_path, viewport):
             assert (stored.format, stored.size) == ("WEBP", (width, round(600 * width / 900)))
 
 
-# --- 3. Shipping a paid order -----------------------------------------------------------------
+# --- 3. Option lists and the product form ----------------------------------------------------
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_staff_manage_an_option_list_and_a_variant_picks_from_it(open_page, store, viewport):
+    option = f"Fit {viewport.title()}"
+    variant_id = in_db(store, lambda: make_variant(f"Fit Shirt {viewport.title()}", price=3000))
+    product_id = in_db(store, lambda: db.session.get(Variant, variant_id).product_id)
+
+    page = open_page("staff", viewport)
+    page.goto("/admin/options")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Options")
+    page.wait_for_load_state("load")
+    mark_document(page)
+    page.locator("#new-list").fill(option)
+    page.get_by_role("button", name="Add option").click()
+    lists = page.locator("#option-lists")
+    expect(lists.locator(".message-success")).to_have_text(
+        f"Option {option} added; add its values below.")
+    section = lists.locator("section.option-list", has=page.get_by_role("heading", name=option))
+    for value in ("Slim", "Regular"):
+        section.get_by_label(f"New value of {option}").fill(value)
+        section.get_by_role("button", name="Add value").click()
+        expect(lists.locator(".message-success")).to_have_text(f"{value} added to {option}.")
+    section.get_by_role("button", name=re.compile(rf"^Move up\W+{option} Regular$")).click()
+    expect(lists.locator(".message-success")).to_have_text("Regular moved up.")
+    values = section.locator(".option-values input[name=value]")
+    expect(values).to_have_count(2)
+    expect(values.nth(0)).to_have_value("Regular")
+    expect(values.nth(1)).to_have_value("Slim")
+
+    section.get_by_label(f"New value of {option}").fill("slim")
+    section.get_by_role("button", name="Add value").click()
+    field = section.get_by_label(f"New value of {option}")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(section.locator(".field-error")).to_have_text(
+        f"{option} already has the value “Slim”.")
+    expect(field).to_have_value("slim")
+    assert_not_reloaded(page)
+    shot(page, "options")
+
+    page.goto(f"/admin/products/{product_id}")
+    pick = page.get_by_label(f"{option}, variant 1")
+    expect(pick.locator("option")).to_have_text(["—", "Regular", "Slim"])
+    pick.select_option(label="Slim")
+    page.get_by_role("button", name="Save product").click()
+    expect(page.locator(".flash-success")).to_contain_text("saved.")
+    expect(page.get_by_label(f"{option}, variant 1")).to_have_value(
+        str(in_db(store, lambda: db.session.scalar(select(OptionValue.id).join(OptionList).where(
+            OptionList.name == option, OptionValue.value == "Slim")))))
+    assert in_db(store, lambda: db.session.get(Variant, variant_id).option_label).endswith(
+        "Slim")
+    shot(page, "product-options")
+
+    # A value in use stays, and the page says why.
+    page.goto("/admin/options")
+    section = page.locator("section.option-list", has=page.get_by_role("heading", name=option))
+    page.once("dialog", lambda dialog: dialog.accept())
+    section.get_by_role("button", name=f"Delete {option} Slim").click()
+    expect(page.locator("#option-lists .message-error")).to_have_text(
+        f"{option} Slim cannot be deleted: 1 variant has it. Choose another value for them "
+        "on the product form first.")
+
+    # Once no variant uses the list, it can go (and the store has its two lists again).
+    page.goto(f"/admin/products/{product_id}")
+    page.get_by_label(f"{option}, variant 1").select_option(label="—")
+    page.get_by_role("button", name="Save product").click()
+    expect(page.locator(".flash-success")).to_contain_text("saved.")
+    page.goto("/admin/options")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Delete {option}", exact=True).click()
+    expect(page.locator(".flash-success")).to_have_text(f"Option {option} was deleted.")
+    expect(page.get_by_role("heading", name=option)).to_have_count(0)
+
+
+# --- 4. Shipping a paid order -----------------------------------------------------------------
 
 def test_a_delete_asks_first_and_a_no_keeps_the_row(open_page, store):
     code = "ASKFIRST"
@@ -365,7 +450,7 @@ def test_staff_ships_a_paid_order(open_page, store, viewport):
     shot(page, "audit-shipped")
 
 
-# --- 4. A partial refund ----------------------------------------------------------------------
+# --- 5. A partial refund ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_staff_refunds_part_of_an_order(open_page, store, viewport):
@@ -441,8 +526,9 @@ def test_every_admin_page_fits_desktop_and_tablet(open_page, store):
     visit(page, "/admin/products/new", "New product", "product-new")
     visit(page, "/admin/categories", "Categories", "categories")
     visit(page, "/admin/categories/new", re.compile("category", re.I), "category-form")
-    visit(page, "/admin/banners", "Home banners", "banners")
-    visit(page, "/admin/banners/new", re.compile("banner", re.I), "banner-form")
+    visit(page, "/admin/options", "Options", "options-all")
+    visit(page, "/admin/banners", "Billboards", "banners")
+    visit(page, "/admin/banners/new", re.compile("billboard", re.I), "banner-form")
     visit(page, "/admin/customers", "Customers", "customers")
     visit(page, f"/admin/customers/{store.customer_id}", "Sam Shopper", "customer-detail")
     visit(page, "/admin/coupons", "Coupons", "coupons")

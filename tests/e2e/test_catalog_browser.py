@@ -166,6 +166,44 @@ def test_variant_picker_swaps_the_buy_box(page: Page):
     assert_not_reloaded(page)
 
 
+def test_option_filters_narrow_the_results_and_follow_the_category(page: Page):
+    page.goto("/products?per_page=48")
+    set_reload_marker(page)
+    options = page.locator("#option-filters")
+    expect(options.locator("legend")).to_have_text(["Size", "Colour"])
+    expect(options.locator("input[name='colour']")).to_have_count(2)
+
+    options.locator("label.chip").filter(has=page.locator("input[value='Red']")).click()
+    expect(page).to_have_url(query_has(colour="Red"))
+    expect_results(page, expected_slugs(colours=("Red",)))
+    options.locator("label.chip").filter(has=page.locator("input[value='L']")).click()
+    expect(page).to_have_url(query_has(colour="Red", size="L"))
+    expect_results(page, expected_slugs(colours=("Red",), sizes=("L",)))
+
+    # Another category swaps in its own option values; the chosen ones stay ticked.
+    page.locator("#filters").get_by_role("radio", name="Home", exact=True).check()
+    expect(page).to_have_url(query_has(category="home", colour="Red", size="L"))
+    expect_results(page, expected_slugs(category="home", colours=("Red",), sizes=("L",)))
+    expect(page.locator("#option-filters input[name='size'][value='L']")).to_be_checked()
+    assert_not_reloaded(page)
+
+
+def test_variant_picker_without_javascript_is_a_form(new_context):
+    context = new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/products/linen-shirt")
+    expect(page.locator("#price")).to_have_text("$10.00")
+    page.locator("#buy-box label.chip").filter(
+        has=page.locator("input[name='size'][value='L']")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show this option").click()
+    expect(page).to_have_url(re.compile(r"/products/linen-shirt\?(?=.*size=L)(?=.*colour=Blue)"))
+    # L comes only in Red: the size just chosen is kept, and that variant is sold out.
+    expect(page.locator("#price")).to_have_text("$13.00")
+    expect(page.locator("#stock")).to_have_text("Sold out")
+    expect(page.locator("#buy-box input[name='colour'][value='Red']")).to_be_checked()
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_pages_fit_the_viewport(new_context, viewport):
     context = new_context(viewport=VIEWPORTS[viewport])

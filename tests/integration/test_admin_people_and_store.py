@@ -241,7 +241,7 @@ def test_role_changes_are_for_admins_and_checked(app, admin, staff_member, shopp
     assert staff_member.post(f"/admin/staff/{bob}/role", data={"role": "admin"}).status_code == 403
     response = admin.post(f"/admin/staff/{bob}/role", data={"role": "wizard"},
                           follow_redirects=True)
-    assert "Choose customer, staff or admin." in text(response)
+    assert "Choose customer, staff, admin or owner." in text(response)
     admin.post(f"/admin/staff/{bob}/role", data={"role": "staff", "next": "staff"})
     with app.app_context():
         assert db.session.get(User, bob).role == "staff"

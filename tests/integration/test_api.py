@@ -7,14 +7,22 @@ import pytest
 from sqlalchemy import select, update
 
 from shophub.extensions import db
-from shophub.models import Banner, Category, Product, ProductImage, Store, Variant
+from shophub.models import (
+    Banner,
+    Category,
+    Product,
+    ProductImage,
+    Store,
+    Variant,
+    VariantOption,
+)
 from shophub.platform import tenancy
-from tests.catalog_data import expected_slugs, product_specs
+from tests.catalog_data import add_material_products, expected_slugs, give_options, product_specs
 
 CORNER = {"HTTP_HOST": "corner.localhost"}
 PRODUCT_KEYS = {"id", "slug", "name", "description", "category", "price_min", "price_max",
                 "currency", "in_stock", "images", "url"}
-VARIANT_KEYS = {"id", "sku", "size", "colour", "price", "in_stock", "available", "low_stock"}
+VARIANT_KEYS = {"id", "sku", "options", "price", "in_stock", "available", "low_stock"}
 
 
 @pytest.fixture
@@ -136,14 +144,14 @@ def test_a_product_has_its_variants_and_pictures(catalog, client):
     assert (product["price_min"], product["price_max"], product["in_stock"]) == (1000, 1300, True)
     assert product["images"][0]["sources"][1]["url"] == (
         "http://localhost/media/products/linen-shirt-1-800.webp")
-    assert [{key: v[key] for key in ("sku", "size", "colour", "price", "in_stock", "available",
+    assert [{key: v[key] for key in ("sku", "options", "price", "in_stock", "available",
                                      "low_stock")} for v in product["variants"]] == [
-        {"sku": "LINEN-SHIRT-0", "size": "S", "colour": "Red", "price": 1000, "in_stock": False,
-         "available": 0, "low_stock": False},
-        {"sku": "LINEN-SHIRT-1", "size": "M", "colour": "Blue", "price": 1000, "in_stock": True,
-         "available": 4, "low_stock": True},
-        {"sku": "LINEN-SHIRT-2", "size": "L", "colour": "Red", "price": 1300, "in_stock": False,
-         "available": 0, "low_stock": False},
+        {"sku": "LINEN-SHIRT-0", "options": {"size": "S", "colour": "Red"}, "price": 1000,
+         "in_stock": False, "available": 0, "low_stock": False},
+        {"sku": "LINEN-SHIRT-1", "options": {"size": "M", "colour": "Blue"}, "price": 1000,
+         "in_stock": True, "available": 4, "low_stock": True},
+        {"sku": "LINEN-SHIRT-2", "options": {"size": "L", "colour": "Red"}, "price": 1300,
+         "in_stock": False, "available": 0, "low_stock": False},
     ]
     assert all(set(v) == VARIANT_KEYS for v in product["variants"])
 
@@ -154,6 +162,7 @@ def test_a_variant_with_plenty_in_stock_does_not_tell_how_much(app, catalog, cli
         db.session.commit()
     (variant,) = _get(client, "/api/v1/products/ceramic-mug").get_json()["data"]["variants"]
     assert (variant["in_stock"], variant["available"], variant["low_stock"]) == (True, 5, False)
+    assert variant["options"] == {}
 
 
 @pytest.mark.parametrize("slug", ["archived-hoodie", "no-such-thing", "Linen-Shirt", "x" * 300])
@@ -190,11 +199,22 @@ def test_billboards_are_the_active_banners(app, catalog, client):
         {"width": 800, "url": "http://localhost/media/banners/autumn-1-800.webp"}]}
 
 
-def test_options_are_the_sizes_and_colours_of_listed_products(catalog, client):
+def test_options_are_the_stores_lists_with_every_value_in_order(app, catalog, client):
     assert _get(client, "/api/v1/options").get_json() == {"data": [
-        {"name": "size", "values": ["S", "M", "L"]},
-        {"name": "colour", "values": ["Blue", "Red"]},
+        {"name": "Size", "slug": "size", "values": ["S", "M", "L"]},
+        {"name": "Colour", "slug": "colour", "values": ["Red", "Blue"]},
     ]}
+    with app.app_context():
+        add_material_products()
+    # Every managed value, Silk too, which no product has.
+    assert _get(client, "/api/v1/options").get_json()["data"][2] == {
+        "name": "Material", "slug": "material", "values": ["Wool", "Linen", "Cotton", "Silk"]}
+    slugs = [item["slug"] for item in
+             _get(client, "/api/v1/products?material=Linen&material=Cotton").get_json()["data"]]
+    assert slugs == ["plain-tee", "throw-blanket"]
+    # A name that is no list of the store filters nothing, as on the page.
+    assert _get(client, "/api/v1/products?grind=Filter").get_json()["total"] == len(
+        expected_slugs()) + 2
 
 
 @pytest.mark.parametrize("path", ["/api/v1/products", "/api/v1/products/linen-shirt",
@@ -268,9 +288,10 @@ def corner(app):
             for name, colour in (("Copper Kettle", "Copper"), ("Steel Kettle", "Steel")):
                 product = Product(name=name, slug=name.lower().replace(" ", "-"),
                                   category=kettles)
-                product.variants.append(Variant(sku=name.upper(), colour=colour,
-                                                price_cents=4500, stock=3))
                 db.session.add(product)
+                variant = Variant(sku=name.upper(), price_cents=4500, stock=3)
+                product.variants.append(variant)
+                give_options(variant, Finish=colour)
             db.session.add(Banner(title="Corner opening"))
             db.session.commit()
     return store_id
@@ -281,11 +302,11 @@ def corner(app):
 def test_each_store_sees_only_its_own_catalog(catalog, corner, client):
     # Both hosts are asked twice, so that with the listing cache on a leak would show.
     for _ in range(2):
-        for host, products, categories, banners, colours in [
+        for host, products, categories, banners, lists in [
             ({}, set(expected_slugs()), ["tops", "shoes", "home"], ["Spring sale"],
-             ["Blue", "Red"]),
+             [("size", ["S", "M", "L"]), ("colour", ["Red", "Blue"])]),
             (CORNER, {"copper-kettle", "steel-kettle"}, ["kettles"], ["Corner opening"],
-             ["Copper", "Steel"]),
+             [("finish", ["Copper", "Steel"])]),
         ]:
             listing = _get(client, "/api/v1/products?per_page=48",
                            environ_overrides=host).get_json()
@@ -297,8 +318,8 @@ def test_each_store_sees_only_its_own_catalog(catalog, corner, client):
             assert [b["title"] for b in _get(client, "/api/v1/billboards",
                                              environ_overrides=host).get_json()["data"]] == (
                 banners)
-            assert _get(client, "/api/v1/options", environ_overrides=host).get_json()[
-                "data"][1]["values"] == colours
+            assert [(option["slug"], option["values"]) for option in _get(
+                client, "/api/v1/options", environ_overrides=host).get_json()["data"]] == lists
     kettles = _get(client, "/api/v1/products", environ_overrides=CORNER).get_json()
     assert {item["currency"] for item in kettles["data"]} == {"EUR"}
     assert kettles["data"][0]["url"].startswith("http://corner.localhost/products/")
@@ -321,9 +342,11 @@ def _fill(count: int) -> None:
     shelves = [Category(name=f"Shelf {i}", slug=f"shelf-{i}", position=i) for i in range(3)]
     for i in range(count):
         product = Product(name=f"Thing {i}", slug=f"thing-{i}", category=shelves[i % 3])
+        db.session.add(product)
         for size in ("S", "M"):
-            product.variants.append(Variant(sku=f"T{i}{size}", size=size, colour="Grey",
-                                            price_cents=1000 + i, stock=i % 7))
+            variant = Variant(sku=f"T{i}{size}", price_cents=1000 + i, stock=i % 7)
+            product.variants.append(variant)
+            give_options(variant, Size=size, Colour="Grey")
         product.images = [ProductImage(file=f"products/thing-{i}-{n}", position=n)
                           for n in range(2)]
         db.session.add(product)
@@ -339,7 +362,7 @@ def test_statements_do_not_grow_with_the_catalog(app, client, count_statements, 
     counts = []
     for size in (5, 30):
         with app.app_context():
-            for model in (Variant, ProductImage, Product, Category, Banner):
+            for model in (VariantOption, Variant, ProductImage, Product, Category, Banner):
                 db.session.execute(db.delete(model))
             db.session.commit()
             _fill(size)

@@ -30,7 +30,8 @@ def mug(app):
 @pytest.fixture
 def shirt(app):
     with app.app_context():
-        return make_variant("Shirt", price=2000, stock=3, size="M", colour="Blue")
+        return make_variant("Shirt", price=2000, stock=3,
+                            options={"Size": "M", "Colour": "Blue"})
 
 
 def add(client, variant_id, quantity="1", headers=None):

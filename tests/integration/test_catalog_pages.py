@@ -3,8 +3,12 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
-from tests.catalog_data import expected_slugs, product_specs
+from shophub.catalog import options
+from shophub.extensions import db
+from shophub.models import OptionList
+from tests.catalog_data import add_material_products, expected_slugs, product_specs
 
 CARD_LINK = re.compile(r'class="card-link" href="/products/([^"]+)"')
 
@@ -177,8 +181,84 @@ def test_filters_show_available_sizes_and_colours(catalog, client):
     _, html = listed(client)
     sizes = re.findall(r'name="size" value="([^"]+)"', html)
     colours = re.findall(r'name="colour" value="([^"]+)"', html)
+    # In the order the store keeps its lists' values (Red was made before Blue).
     assert sizes == ["S", "M", "L"]
-    assert colours == ["Blue", "Red"]
+    assert colours == ["Red", "Blue"]
+    assert re.findall(r"<legend>([^<]+)</legend>", html)[-2:] == ["Size", "Colour"]
+
+
+def _reorder(app, slug: str, values: list[str]) -> None:
+    with app.app_context():
+        option = db.session.scalar(select(OptionList).where(OptionList.slug == slug))
+        by_text = {value.value: value for value in option.values}
+        for position, text in enumerate(values):
+            by_text[text].position = position
+        db.session.commit()
+        options.forget_cached_options()
+
+
+def test_option_filters_follow_the_managed_order_of_lists_and_values(catalog, client, app):
+    _reorder(app, "size", ["L", "S", "M"])
+    _reorder(app, "colour", ["Blue", "Red"])
+    with app.app_context():
+        colour = db.session.scalar(select(OptionList).where(OptionList.slug == "colour"))
+        colour.position = -1  # before Size
+        db.session.commit()
+        options.forget_cached_options()
+    _, html = listed(client)
+    assert re.findall(r'name="size" value="([^"]+)"', html) == ["L", "S", "M"]
+    assert re.findall(r'name="colour" value="([^"]+)"', html) == ["Blue", "Red"]
+    assert re.findall(r"<legend>([^<]+)</legend>", html)[-2:] == ["Colour", "Size"]
+
+
+def _add_material_products(app) -> None:
+    with app.app_context():
+        add_material_products()
+
+
+def test_a_third_option_list_filters_the_catalog_and_shows_in_the_filters(catalog, client,
+                                                                          app):
+    _add_material_products(app)
+    _, html = listed(client)
+    assert re.findall(r'name="material" value="([^"]+)"', html) == ["Wool", "Linen", "Cotton"]
+    assert re.findall(r"<legend>([^<]+)</legend>", html)[-3:] == ["Size", "Colour", "Material"]
+    assert listed(client, "?material=Linen")[0] == ["throw-blanket"]
+    assert listed(client, "?material=Linen&material=Cotton")[0] == ["plain-tee", "throw-blanket"]
+    # The Linen throw is sold out; with several lists, one variant must match them all.
+    assert listed(client, "?material=Linen&in_stock=1")[0] == []
+    assert listed(client, "?material=Cotton&size=M")[0] == ["plain-tee"]
+    assert listed(client, "?material=Wool&size=S")[0] == []
+    assert listed(client, "?material=Wool&colour=Red")[0] == []
+    assert listed(client, "?material=Wool&material=Cotton&size=M&in_stock=1")[0] == [
+        "plain-tee", "throw-blanket"]
+    slugs, html = listed(client, "?material=Wool&category=home")
+    assert slugs == ["throw-blanket"]
+    assert re.findall(r'name="material" value="([^"]+)" checked', html) == ["Wool"]
+    pushed = client.get("/products?material=Wool&q=", headers={"HX-Request": "true"})
+    assert pushed.headers["HX-Push-Url"] == "/products?material=Wool"
+
+
+def test_a_value_no_product_has_lists_nothing_without_an_error(catalog, client, app):
+    _add_material_products(app)
+    for query in ("?size=XXL", "?material=Silk", "?size=M&material=Silk"):
+        slugs, html = listed(client, query)
+        assert slugs == [], query
+        assert "Nothing matches these filters." in html
+        assert 'class="notice"' not in html
+    # The chosen value stays in the filters, ticked, so that it can be unticked.
+    _, html = listed(client, "?size=XXL")
+    assert re.findall(r'name="size" value="([^"]+)"', html) == ["S", "M", "L", "XXL"]
+    assert 'name="size" value="XXL" checked' in html
+
+
+def test_names_that_are_no_option_list_of_the_store_are_ignored(catalog, client):
+    everything, _ = listed(client, "?per_page=48")
+    for query in ("?grind=Filter", "?utm_source=mail&ref=x", "?Size=M", "?material=Wool"):
+        slugs, html = listed(client, query + "&per_page=48")
+        assert slugs == everything, query
+        assert 'class="notice"' not in html
+    pushed = client.get("/products?grind=Filter&size=M", headers={"HX-Request": "true"})
+    assert pushed.headers["HX-Push-Url"] == "/products?size=M"
 
 
 def test_out_of_stock_cards_are_marked(catalog, client):

@@ -1,19 +1,37 @@
-"""Races on PostgreSQL: many buyers for the last units, and the same payment reported at once
-by many webhook deliveries. Each thread has its own app context, session and connection."""
+"""Races on PostgreSQL: many buyers for the last units (in one store, and in two at once), and
+the same payment reported at once by many webhook deliveries. Each thread has its own app
+context, session and connection."""
 
 import threading
 import uuid
+from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import parseaddr
 
 import pytest
 from sqlalchemy import func, select
 
-from shophub.cart.service import load_view
+from shophub.cart.service import CartView, load_view
 from shophub.checkout.placement import CheckoutDraft, PlacementError, place
 from shophub.extensions import db
-from shophub.models import AuditEntry, Cart, CartItem, Order, Payment, ProcessedEvent, SentMail
+from shophub.models import (
+    AuditEntry,
+    Cart,
+    CartItem,
+    Order,
+    Payment,
+    ProcessedEvent,
+    SentMail,
+    Store,
+    Variant,
+)
 from shophub.payments import flow as payment_flow
 from shophub.payments import provider
+from shophub.platform import store_settings, tenancy
+from shophub.stores.service import create_store
 from tests.checkout_data import ADDRESS, make_method, outbox, place_from_cart, stock_of
 from tests.integration.test_webhooks import event_body, intent_object
 from tests.localstripe import sign_payload
@@ -22,6 +40,8 @@ from tests.shop_data import make_variant
 WEBHOOK_SECRET = "whsec_shophub_concurrency_tests"
 BUYERS = 50
 STOCK = 5
+# The stock of the two stores that race at once (different, so a leak between them shows).
+TWO_STORE_STOCK = (10, 7)
 DELIVERIES = 10
 
 
@@ -56,74 +76,180 @@ def run_together(count: int, work) -> list:
         return list(pool.map(start, range(count)))
 
 
-def test_fifty_buyers_for_five_units_give_five_paid_orders_and_45_clear_refusals(pg_app):
-    app = pg_app
-    with app.app_context():
-        variant_id = make_variant("Festival Pass", price=9900, stock=STOCK)
+@dataclass
+class Shelf:
+    """A store's one item with little stock, its free shipping, and its buyers' loaded carts."""
+
+    store_id: int | None
+    name: str
+    stock: int
+    variant_id: int
+    method_id: int
+    carts: list[tuple[CartView, int]]
+
+
+def stock_shelf(name: str, stock: int, buyers: int, store_id: int | None = None,
+                **variant) -> Shelf:
+    """In `store_id` (None: the default store), an item and `buyers` carts of one unit each."""
+    with tenancy.use_store(store_id):
+        variant_id = make_variant(name, price=9900, stock=stock, **variant)
         method_id = make_method("Standard", price=0)
         carts = []
-        for n in range(BUYERS):
-            cart = Cart(token=f"race-cart-{n}")
+        for n in range(buyers):
+            cart = Cart(token=f"race-cart-{store_id or 'default'}-{n}")
             db.session.add(cart)
             db.session.flush()
             db.session.add(CartItem(cart_id=cart.id, variant_id=variant_id, quantity=1))
             carts.append(cart)
         db.session.commit()
-        # Every buyer saw the pass in stock when they pressed "pay".
+        # Every buyer saw the item in stock when they pressed "pay".
         views = [(load_view(None, cart.token), cart.id) for cart in carts]
-        assert all(view.lines[0].stock == STOCK for view, _ in views)
+    assert all(view.lines[0].stock == stock for view, _ in views)
+    return Shelf(store_id, name, stock, variant_id, method_id, views)
 
-    lowest_seen = [STOCK]
+
+def buy(app, shelf: Shelf, index: int) -> tuple:
+    """Buyer `index` orders in the shelf's store and pays by card: ("paid" or "refused", ...)."""
+    view, cart_id = shelf.carts[index]
+    draft = CheckoutDraft(email=f"buyer{index}@example.com", address=dict(ADDRESS),
+                          shipping_method_id=shelf.method_id)
+    with app.app_context(), tenancy.use_store(shelf.store_id):
+        try:
+            order = place(view, draft, None, cart_id)
+        except PlacementError as error:
+            return ("refused", str(error), error.step)
+        intent = payment_flow.ensure_intent(order)
+        intent = provider().confirm(intent.id, "4242424242424242")
+        db.session.commit()
+        return ("paid", payment_flow.apply_intent(order, intent, "race test"), order.id)
+
+
+@contextmanager
+def lowest_stock_seen(app, shelves) -> Iterator[dict[int, int]]:
+    """The lowest stock of each shelf's variant (by id), read over and over inside the block."""
+    lowest = {shelf.variant_id: shelf.stock for shelf in shelves}
     done = threading.Event()
 
-    def watch_stock():
+    def watch():
         with app.app_context():
             while not done.is_set():
-                lowest_seen[0] = min(lowest_seen[0], stock_of(variant_id))
+                rows = db.session.execute(tenancy.across_stores(
+                    select(Variant.id, Variant.stock).where(Variant.id.in_(lowest))))
+                for variant_id, stock in rows:
+                    lowest[variant_id] = min(lowest[variant_id], stock)
                 db.session.rollback()
                 done.wait(0.005)
 
-    def buy(index):
-        view, cart_id = views[index]
-        draft = CheckoutDraft(email=f"buyer{index}@example.com", address=dict(ADDRESS),
-                              shipping_method_id=method_id)
-        with app.app_context():
-            try:
-                order = place(view, draft, None, cart_id)
-            except PlacementError as error:
-                return ("refused", str(error), error.step)
-            intent = payment_flow.ensure_intent(order)
-            intent = provider().confirm(intent.id, "4242424242424242")
-            db.session.commit()
-            return ("paid", payment_flow.apply_intent(order, intent, "race test"), order.id)
-
-    watcher = threading.Thread(target=watch_stock, daemon=True)
+    watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        results = run_together(BUYERS, buy)
+        yield lowest
     finally:
         done.set()
         watcher.join(timeout=10)
 
+
+def paid_order_ids(results: list[tuple], shelf: Shelf, buyers: int) -> list[int]:
+    """The paid buyers' orders; exactly the stock's worth paid, and every other was refused."""
     paid = [result for result in results if result[0] == "paid"]
     refused = [result for result in results if result[0] == "refused"]
-    assert len(paid) == STOCK and len(refused) == BUYERS - STOCK
+    assert len(paid) == shelf.stock and len(refused) == buyers - shelf.stock
     assert {result[1] for result in paid} == {"paid"}
     for _, message, step in refused:
-        assert "Festival Pass" in message and "sold out" in message, message
+        assert shelf.name in message and "sold out" in message, message
         assert step == "cart"
-    assert lowest_seen[0] >= 0
+    return [result[2] for result in paid]
+
+
+def test_fifty_buyers_for_five_units_give_five_paid_orders_and_45_clear_refusals(pg_app):
+    app = pg_app
     with app.app_context():
-        assert stock_of(variant_id) == 0
+        shelf = stock_shelf("Festival Pass", STOCK, BUYERS)
+
+    with lowest_stock_seen(app, [shelf]) as lowest:
+        results = run_together(BUYERS, lambda index: buy(app, shelf, index))
+
+    paid = paid_order_ids(results, shelf, BUYERS)
+    assert lowest[shelf.variant_id] >= 0
+    with app.app_context():
+        assert stock_of(shelf.variant_id) == 0
         orders = db.session.scalars(select(Order).order_by(Order.id)).all()
         assert len(orders) == STOCK  # a refused placement leaves no order behind
         assert {(o.status, o.payment_status, o.stock_state) for o in orders} == {
             ("paid", "succeeded", "committed")}
-        assert sorted(o.id for o in orders) == sorted(result[2] for result in paid)
+        assert sorted(o.id for o in orders) == sorted(paid)
         assert db.session.scalar(select(func.count()).select_from(Payment)) == STOCK
         # The buyers who got a pass have empty carts; the others still have theirs.
         assert db.session.scalar(select(func.count()).select_from(CartItem)) == BUYERS - STOCK
     assert len(outbox(app)) == STOCK
+
+
+# Without Redis a paid order's mail job runs inside the buyer's commit, on a second pooled
+# connection while the buyer still holds its first: with as many buyers paying at once as the
+# default pool holds (5 + 10), every connection waits for another. The pool here has room.
+@pytest.mark.parametrize("app_config", [{
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2 * sum(TWO_STORE_STOCK), "max_overflow": 5}}],
+    ids=["roomy-pool"])
+def test_fifty_buyers_in_each_of_two_stores_at_once_buy_only_their_own_stores_stock(pg_app):
+    app = pg_app
+    with app.app_context():
+        home = tenancy.default_store().id
+        corner = create_store("corner", "Corner Shop", ["corner.example.com"]).id
+        # The same slug and SKU in both stores (each store's own), and different stock, so
+        # that units or numbers taken from the wrong store show in the other's figures.
+        shelves = [stock_shelf("Festival Pass", stock, BUYERS, store_id,
+                               slug="festival-pass", sku="PASS-1")
+                   for store_id, stock in ((home, TWO_STORE_STOCK[0]),
+                                           (corner, TWO_STORE_STOCK[1]))]
+        senders = {}
+        for shelf in shelves:
+            with tenancy.use_store(shelf.store_id):
+                senders[shelf.store_id] = store_settings.display_name()
+    buyers = [(shelf, index) for index in range(BUYERS) for shelf in shelves]
+
+    with lowest_stock_seen(app, shelves) as lowest:
+        results = run_together(len(buyers), lambda n: buy(app, *buyers[n]))
+
+    mails = Counter((parseaddr(mail["From"])[0], mail["Subject"]) for mail in outbox(app))
+    with app.app_context():
+        assert db.session.scalar(tenancy.across_stores(select(func.count(Order.id)))) == sum(
+            TWO_STORE_STOCK)
+        expected_mails = Counter()
+        for shelf in shelves:
+            mine = [result for (buyer, _), result in zip(buyers, results, strict=True)
+                    if buyer is shelf]
+            paid = paid_order_ids(mine, shelf, BUYERS)
+            assert lowest[shelf.variant_id] >= 0
+            with tenancy.use_store(shelf.store_id):
+                assert stock_of(shelf.variant_id) == 0
+                orders = db.session.scalars(select(Order).order_by(Order.id)).all()
+            assert sorted(order.id for order in orders) == sorted(paid)
+            assert {order.store_id for order in orders} == {shelf.store_id}
+            assert {(o.status, o.payment_status, o.stock_state) for o in orders} == {
+                ("paid", "succeeded", "committed")}
+            assert {(item.variant_id, item.sku, item.quantity)
+                    for order in orders for item in order.items} == {
+                (shelf.variant_id, "PASS-1", 1)}
+            assert {order.shipping_method_id for order in orders} == {shelf.method_id}
+            # Each store numbers its own orders: no gap, no number twice.
+            numbers = [f"SH-{10001 + n}" for n in range(shelf.stock)]
+            assert sorted(order.number for order in orders) == numbers
+            assert db.session.get(Store, shelf.store_id).next_order_number == (
+                10001 + shelf.stock)
+            order_ids = [order.id for order in orders]
+            assert db.session.scalar(select(func.count(Payment.id)).where(
+                Payment.order_id.in_(order_ids))) == shelf.stock
+            assert db.session.scalar(tenancy.across_stores(
+                select(func.count(CartItem.id)).join(Cart).where(
+                    Cart.store_id == shelf.store_id, CartItem.variant_id == shelf.variant_id))
+            ) == BUYERS - shelf.stock
+            assert set(db.session.scalars(tenancy.across_stores(
+                select(AuditEntry.store_id).where(AuditEntry.entity_type == "order",
+                                                  AuditEntry.entity_id.in_(order_ids))))) == {
+                shelf.store_id}
+            for number in numbers:
+                expected_mails[(senders[shelf.store_id], f"Order {number} confirmed")] += 1
+    assert mails == expected_mails
 
 
 def _paid_order_and_event_bodies(app, same_event: bool) -> tuple[int, int, list[bytes]]:

@@ -3,10 +3,12 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
+from shophub.catalog import options
 from shophub.extensions import db
-from shophub.models import Product
-from tests.catalog_data import product_specs
+from shophub.models import OptionList, Product
+from tests.catalog_data import add_material_products, product_specs
 
 
 def test_home_shows_active_banners_featured_products_and_categories(catalog, client):
@@ -84,3 +86,34 @@ def test_product_without_variants_is_not_shown(catalog, client, app):
         db.session.add(Product(name="Empty", slug="empty"))
         db.session.commit()
     assert client.get("/products/empty").status_code == 404
+
+
+def test_picker_has_a_radio_group_per_option_list_in_the_stores_order(catalog, client, app):
+    with app.app_context():
+        add_material_products()
+    html = client.get("/products/throw-blanket").get_data(as_text=True)
+    form = re.search(r'<form class="picker".*?</form>', html, re.S).group(0)
+    assert re.findall(r"<legend>([^:<]+)", form) == ["Size", "Material"]
+    assert re.findall(r'name="material" value="([^"]+)"', form) == ["Wool", "Linen"]
+    assert re.findall(r'name="size" value="([^"]+)"', form) == ["M"]
+    assert 'name="material" value="Wool" checked' in form
+    # The swap after choosing Linen: its price, sold out, and Linen chosen.
+    response = client.get("/products/throw-blanket?size=M&material=Linen",
+                          headers={"HX-Request": "true", "HX-Trigger-Name": "material"})
+    fragment = response.get_data(as_text=True)
+    assert 'id="price">$45.00<' in fragment and "Sold out" in fragment
+    assert 'name="material" value="Linen" checked' in fragment
+    # Without JavaScript the same choice is a plain GET of the whole page.
+    page = client.get("/products/throw-blanket?size=M&material=Linen").get_data(as_text=True)
+    assert page.startswith("<!doctype html>") and 'id="price">$45.00<' in page
+
+
+def test_picker_follows_the_managed_order_of_values(catalog, client, app):
+    with app.app_context():
+        colour = db.session.scalar(select(OptionList).where(OptionList.slug == "colour"))
+        for value in colour.values:
+            value.position = {"Blue": 0, "Red": 1}[value.value]
+        db.session.commit()
+        options.forget_cached_options()
+    html = client.get("/products/linen-shirt").get_data(as_text=True)
+    assert re.findall(r'name="colour" value="([^"]+)"', html) == ["Blue", "Red"]

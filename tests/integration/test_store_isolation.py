@@ -26,6 +26,7 @@ from PIL import Image
 from sqlalchemy import delete, insert, select, text, update
 
 from shophub.accounts import address_book
+from shophub.catalog.options import set_named_values, values_named
 from shophub.extensions import db
 from shophub.models import (
     Address,
@@ -33,10 +34,12 @@ from shophub.models import (
     Cart,
     CartItem,
     Category,
+    OptionList,
     Product,
     ProductImage,
     StaffInvite,
     Store,
+    StoreDomain,
     StoreOwned,
     User,
     Variant,
@@ -75,7 +78,8 @@ ARGUMENTS = {
     "variant_id": "variant", "image_id": "image", "banner_id": "banner", "coupon_id": "coupon",
     "method_id": "method", "address_id": "address", "user_id": "user", "invite_id": "invite",
     "item_id": "cart_item", "slug": "product_slug", "orders.token": "order_token",
-    "invites.token": "invite_token",
+    "domain_id": "domain",
+    "invites.token": "invite_token", "list_id": "option_list", "value_id": "option_value",
 }
 NEW_PASSWORD = "Sup3r-secret-pass!"
 # A plausible body for each POST that reads one: what its form sends, so that only the lookup
@@ -95,6 +99,11 @@ FORMS = {
     "admin.product_edit": {"name": "Taken over", "slug": "taken-over", "description": "",
                            "category_id": "", "variants-0-sku": "TAKEN-1",
                            "variants-0-price": "1", "variants-0-stock": "0"},
+    "admin.option_list_rename": {"name": "Taken over"},
+    "admin.option_list_move": {"direction": "down"},
+    "admin.option_value_new": {"value": "Taken over"},
+    "admin.option_value_rename": {"value": "Taken over"},
+    "admin.option_value_move": {"direction": "down"},
     "admin.product_image_alt": {"alt_text": "Taken over"},
     "admin.product_image_move": {"direction": "down"},
     "admin.shipping_method_edit": {"name": "Taken over", "price": "0", "position": "0",
@@ -209,18 +218,25 @@ def _store_a(world: World) -> None:
     """One of everything a route can name (two where a route changes one), in store A."""
     app = world.app
     with app.app_context():
-        admin_id = make_user("alpha.admin@example.com", role="admin")
+        # The owner, so that the owner-only pages (domains, payment keys) are walked too.
+        admin_id = make_user("alpha.admin@example.com", role="owner")
         customer_id = make_user("alpha.customer@example.com")
         banned_id = make_user("alpha.banned@example.com")
         category = Category(name="Alphacat Shelf", slug="alphacat-shelf")
         empty = Category(name="Alphaempty Shelf", slug="alphaempty-shelf", position=1)
         product = Product(name="Alphaware Teapot", slug="alphaware-teapot", featured=True,
                           description="Pours tea.", category=category)
-        variants = [Variant(product=product, sku=f"ALPHA-{size}", size=size, price_cents=2500,
-                            stock=10, position=n) for n, size in enumerate(("S", "L"))]
-        banner = Banner(title="Alphabanner Summer", text="Tea time.", active=True)
+        variants = [Variant(product=product, sku=f"ALPHA-{size}", price_cents=2500, stock=10,
+                            position=n) for n, size in enumerate(("S", "L"))]
+        banner = Banner(title="Alphabanner Summer", text="Tea time.", active=True,
+                        featured=True, category=category)
         db.session.add_all([category, empty, product, *variants, banner])
+        for variant, value in zip(variants, ("Alphasmall", "Alphalarge"), strict=True):
+            set_named_values(variant, {"Alphasize": value})
+        # A value and a list no variant uses, which staff may delete.
+        values_named({"Alphasize": "Alphahuge", "Alphafinish": "Alphamatte"})
         db.session.commit()
+        option_lists = db.session.scalars(select(OptionList).order_by(OptionList.position)).all()
         coupon_id = make_coupon("ALPHACOUPON", description="Alphadeal for tea")
         method_id = make_method("Alphaship Express", price=700)
         customer = db.session.get(User, customer_id)
@@ -228,7 +244,11 @@ def _store_a(world: World) -> None:
             full_name="Alpha Customer", line1=f"{n} Alphastreet", line2="", city="Alphaville",
             region="", postal_code="11111", country="US", phone="")).id for n in (1, 2)]
         db.session.add(WishlistItem(user_id=customer_id, product_id=product.id))
+        domain = StoreDomain(store_id=world.a, host="alpha.example.com")
+        db.session.add(domain)
         db.session.commit()
+        world.objects["domain"] = [domain.id]
+        world.markers["domain"] = domain.host
         # A paid order (to ship, cancel, refund) and a shipped one (to deliver), the
         # customer's.
         paid = place_from_cart([(variants[0].id, 1)], method_id, coupon="ALPHACOUPON",
@@ -252,7 +272,8 @@ def _store_a(world: World) -> None:
             method=[method_id], address=addresses, user=[customer_id, admin_id, banned_id],
             cart_item=[item.id], order=[paid.id, shipped.id],
             order_token=[paid.token, shipped.token],
-            product_slug=[product.slug])
+            product_slug=[product.slug], option_list=[option.id for option in option_lists],
+            option_value=[value.id for option in option_lists for value in option.values])
         world.markers.update({
             "product": "Alphaware Teapot", "category": "Alphacat Shelf",
             "empty category": "Alphaempty Shelf", "sku": "ALPHA-S",
@@ -261,7 +282,8 @@ def _store_a(world: World) -> None:
             "shipped order number": shipped.number,
             "address": "Alphastreet", "customer email": "alpha.customer@example.com",
             "admin email": "alpha.admin@example.com", "banned email": "alpha.banned@example.com",
-            "invitee": "alpha.invitee@example.com", "picture": "Alphapic"})
+            "invitee": "alpha.invitee@example.com", "picture": "Alphapic",
+            "option list": "Alphasize", "option value": "Alphalarge"})
     admin = _client_at(app, A_HOST, "alpha.admin@example.com")
     # Pictures, an invite and a deactivated account the way staff make them, with their
     # audit entries.
@@ -293,7 +315,7 @@ def _store_b(world: World) -> None:
         make_method("Bee Post", price=300)
         make_coupon("BEE10")
         admin_id = make_user("bee.admin@example.com")
-        db.session.get(User, admin_id).role = "admin"
+        db.session.get(User, admin_id).role = "owner"
         db.session.commit()
         make_user("bee.shopper@example.com")
         world.b_objects.update(product=[product.id], variant=[variant.id])
@@ -595,8 +617,9 @@ def test_the_walked_posts_change_store_a_on_its_host(world, changes, rule):
 # Query strings naming store A's objects (prefixes of the markers, so that a page repeating
 # the query does not look like a leak).
 QUERIES = {
-    "shop.product_list": {"q": "Alphaware", "category": "alphacat-shelf"},
-    "api.products": {"q": "Alphaware", "category": "alphacat-shelf"},
+    "shop.product_list": {"q": "Alphaware", "category": "alphacat-shelf",
+                          "alphasize": "Alphasmall"},
+    "api.products": {"q": "Alphaware", "category": "alphacat-shelf", "alphasize": "Alphasmall"},
     "admin.products": {"q": "Alpha"},
     "admin.orders": {"q": "alpha.customer"},
     "admin.orders_csv": {"q": "alpha.customer"},
@@ -609,14 +632,20 @@ BODIES = {
     "admin.products_bulk": lambda objects: {"action": "archive",
                                             "product_ids": objects["product"]},
     "checkout.apply_coupon": lambda objects: {"coupon_code": "ALPHACOUPON"},
+    "admin.banner_new": lambda objects: {"title": "Taken over", "position": "0",
+                                         "category_id": objects["category"][0]},
     "checkout.save_shipping": lambda objects: {"shipping_method": objects["method"][0],
                                                "coupon_code": "", "action": "continue"},
+    # A's host, typed otherwise than the marker: refused as taken, naming no store.
+    "admin.settings_domains": lambda objects: {"host": "ALPHA.EXAMPLE.COM"},
 }
 # POST-only routes whose form names no store object (signing out, the visitor's own cart,
-# contact details, a card, an email to invite): nothing of store A's to send them.
+# contact details, a card, an email to invite, a new option's name): nothing of store A's to
+# send them.
 NO_OBJECT_POSTS = {
     "account.logout", "account.sign_out_everywhere", "cart.empty", "checkout.save_contact",
-    "checkout.demo_pay", "admin.staff_invite",
+    "checkout.demo_pay", "admin.staff_invite", "admin.settings_payments_remove",
+    "admin.option_list_new",
 }
 SWEPT_REQUESTS = [rule for rule in SWEPT if "GET" in rule[2] or rule[0] in BODIES]
 
@@ -671,8 +700,14 @@ def test_store_b_checkout_refuses_store_a_codes_and_ids(world, changes):
 
 # What the swept pages show on A's host: the markers would be seen if they leaked.
 SHOWN_IN_A = [
-    ("stranger", "/products?q=Alphaware&category=alphacat-shelf", "product"),
+    ("stranger", "/products?q=Alphaware&category=alphacat-shelf&alphasize=Alphasmall",
+     "product"),
+    ("stranger", "/products", "option list"),
+    ("stranger", "/products", "option value"),
+    ("stranger", "/api/v1/options", "option value"),
+    ("stranger", "/products/alphaware-teapot", "option value"),
     ("stranger", "/", "banner"),
+    ("stranger", "/products?category=alphacat-shelf", "banner"),
     ("stranger", "/api/v1/categories", "empty category"),
     ("a_customer", "/account/orders", "order number"),
     ("a_customer", "/account/wishlist", "product"),
@@ -684,6 +719,9 @@ SHOWN_IN_A = [
     ("a_admin", "/admin/coupons", "coupon"),
     ("a_admin", "/admin/shipping", "method"),
     ("a_admin", "/admin/staff", "invitee"),
+    ("a_admin", "/admin/options", "option list"),
+    ("a_admin", "/admin/options", "option value"),
+    ("a_admin", "/admin/settings/domains", "domain"),
 ]
 
 

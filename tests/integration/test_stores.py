@@ -1,6 +1,7 @@
 """Stores: created from the command line, found by host, and each blind to the others' rows."""
 
 import json
+import re
 import time
 import uuid
 
@@ -8,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from shophub.catalog import options
 from shophub.extensions import db
 from shophub.models import (
     AuditEntry,
@@ -135,6 +137,35 @@ def test_orm_updates_and_deletes_touch_only_the_current_store(app, corner):
         stocks = dict(db.session.execute(tenancy.across_stores(
             select(Variant.id, Variant.stock))).all())
         assert stocks == {mine: 5, theirs: 0}
+
+
+def test_each_store_has_its_own_option_lists(app, client, corner):
+    with app.app_context():
+        make_variant("Teapot", options={"Size": "Small", "Glaze": "Celadon"})
+        make_variant("Big Teapot", options={"Size": "Large"})
+        with tenancy.use_store(corner):
+            make_variant("Kettle", options={"Size": "1 l", "Finish": "Copper"})
+            make_variant("Grinder", options={"Burr": "Steel"})
+            # Made in the corner, the lists and values are the corner's own.
+            assert {option.slug: option.values for option in options.store_options()} == {
+                "size": ("1 l",), "finish": ("Copper",), "burr": ("Steel",)}
+        assert [option.slug for option in options.store_options()] == ["size", "glaze"]
+    pages = {host: client.get("/products", headers={"Host": host}).get_data(as_text=True)
+             for host in ("localhost", "corner.localhost")}
+    assert re.findall(r'name="size" value="([^"]+)"', pages["localhost"]) == ["Small", "Large"]
+    assert re.findall(r'name="size" value="([^"]+)"', pages["corner.localhost"]) == ["1 l"]
+    for text in ("Glaze", "Celadon"):
+        assert text in pages["localhost"] and text not in pages["corner.localhost"]
+    for text in ("Finish", "Copper", "Burr"):
+        assert text in pages["corner.localhost"] and text not in pages["localhost"]
+    # One store's values and lists filter nothing in the other.
+    small = client.get("/products?size=Small", headers={"Host": "corner.localhost"})
+    assert "Kettle" not in small.get_data(as_text=True)
+    glaze = client.get("/products?glaze=Celadon", headers={"Host": "corner.localhost"})
+    assert "Kettle" in glaze.get_data(as_text=True)
+    assert 'value="Celadon"' not in glaze.get_data(as_text=True)
+    api = client.get("/api/v1/options", headers={"Host": "corner.localhost"}).get_json()
+    assert [option["name"] for option in api["data"]] == ["Size", "Finish", "Burr"]
 
 
 class _HostClient(FlaskClient):

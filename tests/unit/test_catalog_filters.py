@@ -3,16 +3,19 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from shophub.catalog.filters import CatalogFilters, parse_catalog_filters
+from shophub.catalog.filters import MAX_OPTION_VALUES, CatalogFilters, parse_catalog_filters
+
+# The option lists of the store these query strings are read for.
+OPTION_SLUGS = ("size", "colour", "material")
 
 
-def parse(currency="USD", **args):
+def parse(currency="USD", option_slugs=OPTION_SLUGS, **args):
     """Parse a query string given as keyword arguments (lists for repeated keys)."""
     multi = MultiDict()
     for key, value in args.items():
         for item in value if isinstance(value, list) else [value]:
             multi.add(key, item)
-    return parse_catalog_filters(multi, currency, (12, 24, 48), 24)
+    return parse_catalog_filters(multi, currency, (12, 24, 48), 24, option_slugs)
 
 
 def test_defaults():
@@ -64,8 +67,33 @@ def test_swapped_price_range_is_put_right():
 
 def test_options_are_deduplicated_and_bounded():
     filters = parse(size=["M", "M", " L ", ""] + [f"X{i}" for i in range(20)])
-    assert filters.sizes[:2] == ("M", "L")
-    assert len(filters.sizes) == 10
+    assert filters.chosen("size")[:2] == ("M", "L")
+    assert len(filters.chosen("size")) == MAX_OPTION_VALUES
+
+
+def test_each_option_list_of_the_store_is_read_by_its_slug_and_kept_sorted():
+    filters = parse(size="M", material=["Linen", "Wool"], colour="Blue")
+    assert filters.options == (("colour", ("Blue",)), ("material", ("Linen", "Wool")),
+                               ("size", ("M",)))
+    assert filters.chosen("material") == ("Linen", "Wool")
+    assert filters.chosen("grind") == ()
+    assert filters.is_filtered
+    # The same choice in another order of the query string is the same filter set.
+    assert parse(colour="Blue", material=["Linen", "Wool"], size="M") == filters
+    assert hash(filters) == hash(parse(colour="Blue", material=["Linen", "Wool"], size="M"))
+
+
+def test_names_that_are_no_option_list_of_the_store_are_ignored():
+    filters = parse(option_slugs=("grind",), size="M", grind="Filter", utm_source="mail")
+    assert filters.options == (("grind", ("Filter",)),)
+    assert filters.notices == () and filters.problems == ()
+    assert parse(option_slugs=(), size="M") == CatalogFilters()
+
+
+def test_an_option_chosen_with_only_empty_values_does_not_filter():
+    filters = parse(size=["", "  "])
+    assert filters.options == ()
+    assert not filters.is_filtered
 
 
 def test_long_search_is_trimmed_and_whitespace_folded():
@@ -88,3 +116,11 @@ def test_query_args_round_trip_and_leave_defaults_out():
 def test_query_string_encodes_repeated_options():
     filters = parse(q="red tee", size=["S", "M"])
     assert filters.query_string(page=2) == "q=red+tee&size=S&size=M&page=2"
+
+
+def test_query_args_of_several_lists_round_trip():
+    filters = parse(size=["S", "M"], material="Linen", colour="Blue")
+    args = filters.query_args()
+    assert args == {"colour": ["Blue"], "material": ["Linen"], "size": ["S", "M"]}
+    assert parse(**args) == filters
+    assert filters.query_args(options=()) == {}

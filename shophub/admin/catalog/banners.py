@@ -1,8 +1,9 @@
-"""Home banners in the catalog admin: the list, create and edit (with an optional picture and
-link), and delete.
+"""Billboards in the catalog admin: the list, create and edit (with an optional picture, link
+and category, featured on the home page or not), and delete.
 
-A banner's picture is read, checked and stored like a product's (`pictures`); its link is a
-path on this shop or an http(s) address.
+A billboard shows on its category's page, and on the home page when featured. Its picture is
+read, checked and stored like a product's (`pictures`); its link is a path on this shop or an
+http(s) address.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from slugify import slugify
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from shophub.admin.catalog.common import (
     CatalogAdminError,
@@ -22,13 +24,14 @@ from shophub.admin.catalog.common import (
 )
 from shophub.admin.catalog.pictures import read_picture, remove_picture_files, store_picture
 from shophub.core.money import AmountError
+from shophub.core.numbers import parse_row_id
 from shophub.extensions import db
-from shophub.models import Banner
+from shophub.models import Banner, Category
 from shophub.platform import audit
 
 
 def check_link_url(text) -> str:
-    """A banner link: a path on this site ('/products') or an http(s) URL; Invalid otherwise."""
+    """A billboard link: a path on this site ('/products') or an http(s) URL; Invalid otherwise."""
     url = clean(text, 500)
     if not url:
         return ""
@@ -50,7 +53,7 @@ def check_link_url(text) -> str:
 
 @dataclass
 class BannerDraft:
-    """The banner form as typed."""
+    """The billboard form as typed."""
 
     title: str = ""
     text: str = ""
@@ -60,29 +63,50 @@ class BannerDraft:
     active: bool = True
     position: str = "0"
     remove_image: bool = False
+    category_id: str = ""
+    # A new billboard goes on the home page unless staff say otherwise, as every one did
+    # before billboards had categories.
+    featured: bool = True
 
 
 def list_banners() -> list[Banner]:
-    """Every banner, in home page order."""
-    return list(db.session.scalars(select(Banner).order_by(Banner.position, Banner.id)))
+    """Every billboard in display order, with its category loaded."""
+    return list(db.session.scalars(
+        select(Banner).options(joinedload(Banner.category)).order_by(Banner.position, Banner.id)
+    ))
 
 
 def get_banner(banner_id: int) -> Banner:
-    """A banner, or NotFound."""
+    """A billboard, or NotFound."""
     banner = db.session.get(Banner, banner_id)
     if banner is None:
-        raise NotFound("That banner does not exist.")
+        raise NotFound("That billboard does not exist.")
     return banner
 
 
 def _banner_snapshot(banner: Banner) -> dict:
     return {"title": banner.title, "text": (banner.text or "")[:200], "link_url": banner.link_url,
             "link_label": banner.link_label, "active": bool(banner.active),
-            "position": banner.position, "image": banner.image, "image_alt": banner.image_alt}
+            "position": banner.position, "image": banner.image, "image_alt": banner.image_alt,
+            "category_id": banner.category_id, "featured": bool(banner.featured)}
+
+
+def _store_category_id(text: str) -> int | None:
+    """The id of one of this store's categories, None for none; Invalid otherwise."""
+    if not text:
+        return None
+    category_id = parse_row_id(text)
+    # A query rather than session.get: it is scoped to the current store, so another store's
+    # category is as unknown here as one that never existed.
+    if category_id is None or db.session.scalar(
+            select(Category.id).where(Category.id == category_id)) is None:
+        raise Invalid({"category_id": "That category does not exist in this shop. Choose one "
+                                      "from the list, or none."})
+    return category_id
 
 
 def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banner:
-    """Create or update a home banner, with an optional new picture; Invalid saves nothing."""
+    """Create or update a billboard, with an optional new picture; Invalid saves nothing."""
     errors: dict[str, str] = {}
     title, text = clean(draft.title, 160), clean(draft.text, 2000, multiline=True)
     label, alt = clean(draft.link_label, 80), clean(draft.image_alt, 255)
@@ -101,6 +125,11 @@ def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banne
         position = parse_position(draft.position)
     except AmountError as error:
         errors["position"] = str(error)
+    category_id = None
+    try:
+        category_id = _store_category_id(draft.category_id)
+    except Invalid as error:
+        errors.update(error.errors)
     image = None
     if upload is not None and getattr(upload, "filename", ""):
         try:
@@ -123,9 +152,10 @@ def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banne
         banner.image = None
     banner.title, banner.text, banner.link_url, banner.link_label = title, text, link, label
     banner.image_alt, banner.active, banner.position = alt, draft.active, position
+    banner.category_id, banner.featured = category_id, draft.featured
     db.session.flush()
     after = _banner_snapshot(banner)
-    audit.record_save("banner", banner.id, f"Banner “{title}”", before, after)
+    audit.record_save("banner", banner.id, f"Billboard “{title}”", before, after)
     try:
         commit_and_refresh_listings()
     except Exception:
@@ -139,12 +169,12 @@ def save_banner(banner: Banner | None, draft: BannerDraft, upload=None) -> Banne
 
 
 def delete_banner(banner_id: int) -> str:
-    """Delete a banner and its picture."""
+    """Delete a billboard and its picture."""
     banner = get_banner(banner_id)
     title, image = banner.title, banner.image
-    audit.record("banner.deleted", "banner", banner.id, f"Banner “{title}” deleted",
+    audit.record("banner.deleted", "banner", banner.id, f"Billboard “{title}” deleted",
                  before=_banner_snapshot(banner))
     db.session.delete(banner)
     commit_and_refresh_listings()
     remove_picture_files(image, Banner.image)
-    return f"Banner “{title}” was deleted."
+    return f"Billboard “{title}” was deleted."

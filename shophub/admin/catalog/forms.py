@@ -1,7 +1,8 @@
 """Reading the catalog admin's forms into the drafts that its services check and save.
 
 The product form has repeated variant rows named `variants-<n>-<field>`; rows keep the order
-of their numbers. Nothing here decides what is valid: that is the service's job.
+of their numbers. A row's option values are `variants-<n>-option-<option list id>`. Nothing
+here decides what is valid: that is the service's job.
 """
 
 import re
@@ -13,9 +14,12 @@ from shophub.admin.catalog.banners import BannerDraft
 from shophub.admin.catalog.products import MAX_VARIANT_ROWS, ProductDraft, VariantDraft
 from shophub.core.numbers import parse_row_id
 
-ROW_FIELD = re.compile(r"^variants-(\d{1,3})-(id|sku|size|colour|price|stock|stock_shown|remove)$")
+ROW_FIELD = re.compile(
+    r"^variants-(\d{1,3})-(id|sku|price|stock|stock_shown|remove|option-\d{1,9})$")
 CHECKED = ("1", "y", "yes", "on", "true")
-VARIANT_FIELDS = ("sku", "size", "colour", "price", "stock", "stock_shown")
+VARIANT_FIELDS = ("sku", "price", "stock", "stock_shown")
+# More option fields than any store has lists are left out.
+MAX_ROW_OPTIONS = 20
 
 
 def checked(form: Mapping[str, str], name: str) -> bool:
@@ -33,9 +37,12 @@ def variant_rows(form: MultiDict) -> list[VariantDraft]:
     drafts = []
     for number in sorted(rows)[: MAX_VARIANT_ROWS + 1]:
         values = rows[number]
+        options = {int(name.removeprefix("option-")): str(value or "").strip()[:12]
+                   for name, value in values.items() if name.startswith("option-")}
         drafts.append(VariantDraft(
             id=parse_row_id(values.get("id")) if values.get("id") else None,
             remove=(values.get("remove") or "").strip().lower() in CHECKED,
+            options=dict(list(options.items())[:MAX_ROW_OPTIONS]),
             **{name: str(values.get(name) or "")[:200] for name in VARIANT_FIELDS},
         ))
     return drafts
@@ -58,22 +65,25 @@ def wants_new_row(form: Mapping[str, str]) -> bool:
 
 
 def banner_draft(form: MultiDict) -> BannerDraft:
-    """The banner form as typed."""
+    """The billboard form as typed."""
     return BannerDraft(
         title=form.get("title", ""), text=form.get("text", "")[:20_000],
         link_url=form.get("link_url", ""), link_label=form.get("link_label", ""),
         image_alt=form.get("image_alt", ""), active=checked(form, "active"),
         position=form.get("position", "0"), remove_image=checked(form, "remove_image"),
+        category_id=(form.get("category_id") or "").strip()[:12],
+        featured=checked(form, "featured"),
     )
 
 
 def banner_draft_of(banner) -> BannerDraft:
-    """The banner form filled from a stored banner (or the defaults for a new one)."""
+    """The billboard form filled from a stored billboard (or the defaults for a new one)."""
     if banner is None:
         return BannerDraft()
     return BannerDraft(title=banner.title, text=banner.text or "", link_url=banner.link_url or "",
                        link_label=banner.link_label or "", image_alt=banner.image_alt or "",
-                       active=banner.active, position=str(banner.position))
+                       active=banner.active, position=str(banner.position),
+                       category_id=str(banner.category_id or ""), featured=banner.featured)
 
 
 def category_values(form: Mapping[str, str]) -> dict[str, str]:

@@ -3,7 +3,9 @@ and delete.
 
 Every change writes an audit entry in the same transaction and refreshes the storefront's
 listings after the commit. A product that was ever ordered is archived, never deleted, and a
-variant that was ever ordered cannot be removed.
+variant that was ever ordered cannot be removed. Variants take their option values from the
+store's option lists (admin/catalog/options), and no two variants of a product may have the
+same values: a shopper could not tell them apart.
 """
 
 from collections.abc import Iterable
@@ -23,8 +25,10 @@ from shophub.admin.catalog.common import (
     parse_stock,
     unique_slug_error,
 )
+from shophub.admin.catalog.options import OptionChoice, option_choices
 from shophub.admin.catalog.pictures import remove_picture_files
 from shophub.admin.catalog.variants import parse_shown_stock, stock_to_store
+from shophub.catalog.options import OptionError, set_variant_values
 from shophub.core.money import AmountError, format_amount, parse_amount
 from shophub.core.numbers import parse_row_id
 from shophub.core.time import utcnow
@@ -88,8 +92,8 @@ class VariantDraft:
 
     id: int | None = None
     sku: str = ""
-    size: str = ""
-    colour: str = ""
+    # The value picked for each option list, as sent: list id -> value id ("" for none).
+    options: dict[int, str] = field(default_factory=dict)
     price: str = ""
     stock: str = ""
     stock_shown: str = ""
@@ -100,7 +104,7 @@ class VariantDraft:
     def is_blank(self) -> bool:
         """A new row left empty (ignored on save)."""
         return self.id is None and not any(
-            (self.sku, self.size, self.colour, self.price, self.stock))
+            (self.sku, self.price, self.stock, *self.options.values()))
 
 
 @dataclass
@@ -132,7 +136,9 @@ def draft_of(product: Product | None, currency: str) -> ProductDraft:
         name=product.name, slug=product.slug, description=product.description or "",
         category_id=str(product.category_id or ""), featured=product.featured,
         archived=product.archived,
-        variants=[VariantDraft(id=v.id, sku=v.sku, size=v.size or "", colour=v.colour or "",
+        variants=[VariantDraft(id=v.id, sku=v.sku,
+                               options={o.option_list_id: str(o.option_value_id)
+                                        for o in v.options},
                                price=format_amount(v.price_cents, currency).replace(",", ""),
                                stock=str(v.stock), stock_shown=str(v.stock))
                   for v in product.variants],
@@ -146,9 +152,8 @@ def _snapshot(product: Product, currency: str) -> dict:
         "description": (product.description or "")[:200],
     }
     for v in product.variants:
-        options = " / ".join(x for x in (v.size, v.colour) if x) or "-"
-        values[f"variant {v.sku}"] = (f"{options}, {format_amount(v.price_cents, currency)}, "
-                                      f"stock {v.stock}")
+        values[f"variant {v.sku}"] = (f"{v.option_label or '-'}, "
+                                      f"{format_amount(v.price_cents, currency)}, stock {v.stock}")
     return values
 
 
@@ -174,8 +179,60 @@ def _check_product_fields(draft: ProductDraft, product: Product | None) -> dict:
     return errors
 
 
-def _check_variant_rows(draft: ProductDraft, currency: str,
-                        stored: dict[int, Variant]) -> list[tuple[VariantDraft, dict]]:
+def _picked_values(row: VariantDraft, choices: dict[int, OptionChoice]) -> dict[int, int | None]:
+    """The row's values (list id -> value id or None); errors go on the row."""
+    picked: dict[int, int | None] = {}
+    for list_id, text in row.options.items():
+        choice = choices.get(list_id)
+        if choice is None:
+            row.errors.setdefault("options", "One of these options is no longer one of the "
+                                             "shop's; reload the form and choose again.")
+            continue
+        value_id = parse_row_id(text) if text else None
+        if text and value_id not in dict(choice.values):
+            row.errors[f"option-{list_id}"] = f"Choose one of the values of {choice.name}."
+            continue
+        picked[list_id] = value_id
+    return picked
+
+
+def _combination(variant: Variant | None, picked: dict[int, int | None]) -> frozenset:
+    """A variant's (list id, value id) pairs once the form's picks replace its stored ones."""
+    values = {o.option_list_id: o.option_value_id for o in variant.options} if variant else {}
+    values.update(picked)
+    return frozenset((list_id, value_id) for list_id, value_id in values.items() if value_id)
+
+
+def _combination_label(combination: frozenset, choices: dict[int, OptionChoice]) -> str:
+    texts = []
+    for list_id, choice in choices.items():  # in the store's order of lists
+        for picked_list, value_id in combination:
+            if picked_list == list_id:
+                texts.append(dict(choice.values).get(value_id, "?"))
+    return " / ".join(texts)
+
+
+def _check_combinations(draft: ProductDraft, checked: list[tuple[VariantDraft, dict]],
+                        stored: dict[int, Variant], choices: dict[int, OptionChoice]) -> None:
+    """Refuse a row whose values another variant of the product has too."""
+    named = {row.id for row in draft.variants if row.id is not None}
+    seen = {_combination(variant, {}) for variant_id, variant in stored.items()
+            if variant_id not in named}
+    for row, values in checked:
+        if any(key.startswith("option") for key in row.errors):
+            continue
+        combination = _combination(stored.get(row.id) if row.id else None, values["options"])
+        if combination in seen:
+            label = _combination_label(combination, choices)
+            row.errors["options"] = (
+                f"Another variant of this product is {label} too; shoppers could not tell "
+                "them apart." if label else "Another variant of this product has no options "
+                "either; give each one its own values so that shoppers can tell them apart.")
+        seen.add(combination)
+
+
+def _check_variant_rows(draft: ProductDraft, currency: str, stored: dict[int, Variant],
+                        choices: dict[int, OptionChoice]) -> list[tuple[VariantDraft, dict]]:
     """Check each kept row; returns (row, values) pairs. Errors go on the rows."""
     checked: list[tuple[VariantDraft, dict]] = []
     seen_skus: dict[str, int] = {}
@@ -186,12 +243,9 @@ def _check_variant_rows(draft: ProductDraft, currency: str,
             continue
         if row.remove or row.is_blank:
             continue
-        values: dict = {"sku": clean(row.sku, 64), "size": clean(row.size, 32) or None,
-                        "colour": clean(row.colour, 32) or None}
+        values: dict = {"sku": clean(row.sku, 64), "options": _picked_values(row, choices)}
         row.sku = values["sku"]
         check_length(row.errors, "sku", values["sku"], 64, "SKU", required=True)
-        check_length(row.errors, "size", values["size"] or "", 32, "size")
-        check_length(row.errors, "colour", values["colour"] or "", 32, "colour")
         try:
             values["price_cents"] = parse_amount(row.price, currency)
         except AmountError as error:
@@ -209,6 +263,7 @@ def _check_variant_rows(draft: ProductDraft, currency: str,
                                          "of this form.")
         seen_skus.setdefault(key, row.id or 0)
         checked.append((row, values))
+    _check_combinations(draft, checked, stored, choices)
     skus = [values["sku"].lower() for row, values in checked if values["sku"]]
     if skus:
         taken = db.session.execute(
@@ -253,7 +308,8 @@ def save_product(product: Product | None, draft: ProductDraft, currency: str) ->
     draft.errors = _check_product_fields(draft, product)
     if len(draft.variants) > MAX_VARIANT_ROWS:
         draft.errors["variants"] = f"A product can have at most {MAX_VARIANT_ROWS} variants."
-    checked = _check_variant_rows(draft, currency, stored)
+    choices = {choice.id: choice for choice in option_choices()}
+    checked = _check_variant_rows(draft, currency, stored, choices)
     if not checked and "variants" not in draft.errors:
         draft.errors["variants"] = "A product needs at least one variant."
     removed = [row.id for row in draft.variants if row.remove and row.id in stored]
@@ -282,10 +338,18 @@ def save_product(product: Product | None, draft: ProductDraft, currency: str) ->
     for position, (row, values) in enumerate(checked):
         variant = stored[row.id] if row.id is not None else Variant()
         for name, value in values.items():
-            setattr(variant, name, value)
+            if name != "options":
+                setattr(variant, name, value)
         variant.position = position
         if row.id is None:
             product.variants.append(variant)
+        try:
+            set_variant_values(variant, values["options"])
+        except OptionError as error:
+            # A value deleted since the checks above: nothing is saved.
+            db.session.rollback()
+            row.errors["options"] = f"{error} Reload the form and choose again."
+            raise Invalid({"variants": "Check the variants marked below."}) from None
     db.session.flush()
     after = _snapshot(product, currency)
     if audit.record_save("product", product.id, product.name, None if creating else before,

@@ -1,5 +1,5 @@
 """Admin catalog pages: the product table (inline price and stock, bulk archive), the product
-form and its pictures, categories and home banners."""
+form and its pictures, categories and billboards."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
@@ -9,6 +9,7 @@ from shophub.admin.catalog import banners as banner_admin
 from shophub.admin.catalog import categories as category_admin
 from shophub.admin.catalog import common, pictures, product_table, variants
 from shophub.admin.catalog import forms as forms_catalog
+from shophub.admin.catalog import options as option_admin
 from shophub.admin.catalog import products as product_admin
 from shophub.platform import store_settings
 from shophub.web.flashes import flash_to
@@ -98,7 +99,8 @@ def _render_form(product, draft, status: int = 200, image_error: str = "", alt_t
               else url_for("admin.product_new"))
     response = render_page_or_block(
         "admin/product_form.html", "product_form", product=product, draft=draft, action=action,
-        categories=category_admin.category_choices(), image_error=image_error, alt_text=alt_text,
+        categories=category_admin.category_choices(), options=option_admin.option_choices(),
+        image_error=image_error, alt_text=alt_text,
         max_upload_mb=pictures.MAX_UPLOAD_BYTES // 2**20,
         row_errors=any(row.errors for row in draft.variants),
     )
@@ -253,37 +255,116 @@ def category_delete(category_id: int):
     return _see_other(url_for("admin.categories"))
 
 
+def _options_page(message: str | None = None, kind: str = "success", status: int = 200,
+                  refused: option_admin.OptionRefused | None = None):
+    response = render_page_or_block("admin/options.html", "option_lists",
+                                    lists=option_admin.list_option_lists(), message=message,
+                                    message_kind=kind, refused=refused,
+                                    max_lists=option_admin.MAX_LISTS)
+    response.status_code = status
+    return response
+
+
+def _change_options(action, *args):
+    """Run a change to the lists and answer: the lists (422 with the reason when refused) for
+    HTMX and for a refusal, else a flash and a 303 back to the page."""
+    try:
+        message = action(*args)
+    except common.NotFound:
+        abort(404)
+    except option_admin.OptionRefused as refused:
+        return _options_page(str(refused), "error", 422, refused)
+    if wants_fragment():
+        return _options_page(message)
+    flash(message, "success")
+    return _see_other(url_for("admin.options"))
+
+
+@bp.get("/options")
+def options():
+    """The store's option lists with their values."""
+    return _options_page()
+
+
+@bp.post("/options/new")
+def option_list_new():
+    """Add an option list."""
+    return _change_options(option_admin.create_list, request.form.get("name"))
+
+
+@bp.post("/options/<id:list_id>")
+def option_list_rename(list_id: int):
+    """Rename an option list."""
+    return _change_options(option_admin.rename_list, list_id, request.form.get("name"))
+
+
+@bp.post("/options/<id:list_id>/move")
+def option_list_move(list_id: int):
+    """Move an option list up or down."""
+    return _change_options(option_admin.move_list, list_id, request.form.get("direction", ""))
+
+
+@bp.post("/options/<id:list_id>/delete")
+def option_list_delete(list_id: int):
+    """Delete an option list that no variant uses."""
+    return _change_options(option_admin.delete_list, list_id)
+
+
+@bp.post("/options/<id:list_id>/values")
+def option_value_new(list_id: int):
+    """Add a value to an option list."""
+    return _change_options(option_admin.add_value, list_id, request.form.get("value"))
+
+
+@bp.post("/options/values/<id:value_id>")
+def option_value_rename(value_id: int):
+    """Change a value's text."""
+    return _change_options(option_admin.rename_value, value_id, request.form.get("value"))
+
+
+@bp.post("/options/values/<id:value_id>/move")
+def option_value_move(value_id: int):
+    """Move a value up or down its list."""
+    return _change_options(option_admin.move_value, value_id, request.form.get("direction", ""))
+
+
+@bp.post("/options/values/<id:value_id>/delete")
+def option_value_delete(value_id: int):
+    """Delete a value that no variant has."""
+    return _change_options(option_admin.delete_value, value_id)
+
+
 @bp.get("/banners")
 def banners():
-    """Every home banner, in the order the home page shows them."""
+    """Every billboard, in the order the shop shows them."""
     return render_template("admin/banners.html", banners=banner_admin.list_banners())
 
 
 def _banner_form(banner):
+    shown = {"banner": banner, "categories": category_admin.category_choices(),
+             "max_upload_mb": pictures.MAX_UPLOAD_BYTES // 2**20}
     if request.method == "GET":
-        return render_template("admin/banner_form.html", banner=banner,
-                               draft=forms_catalog.banner_draft_of(banner), errors={},
-                               max_upload_mb=pictures.MAX_UPLOAD_BYTES // 2**20)
+        return render_template("admin/banner_form.html",
+                               draft=forms_catalog.banner_draft_of(banner), errors={}, **shown)
     draft = forms_catalog.banner_draft(request.form)
     try:
         saved = banner_admin.save_banner(banner, draft, request.files.get("image"))
     except common.Invalid as error:
-        return render_template("admin/banner_form.html", banner=banner, draft=draft,
-                               errors=error.errors,
-                               max_upload_mb=pictures.MAX_UPLOAD_BYTES // 2**20), 422
-    flash(f"Banner “{saved.title}” {'created' if banner is None else 'saved'}.", "success")
+        return render_template("admin/banner_form.html", draft=draft, errors=error.errors,
+                               **shown), 422
+    flash(f"Billboard “{saved.title}” {'created' if banner is None else 'saved'}.", "success")
     return _see_other(url_for("admin.banners"))
 
 
 @bp.route("/banners/new", methods=["GET", "POST"])
 def banner_new():
-    """Create a home banner."""
+    """Create a billboard."""
     return _banner_form(None)
 
 
 @bp.route("/banners/<id:banner_id>", methods=["GET", "POST"])
 def banner_edit(banner_id: int):
-    """Edit a home banner."""
+    """Edit a billboard."""
     try:
         banner = banner_admin.get_banner(banner_id)
     except common.NotFound:
@@ -293,7 +374,7 @@ def banner_edit(banner_id: int):
 
 @bp.post("/banners/<id:banner_id>/delete")
 def banner_delete(banner_id: int):
-    """Delete a home banner and its picture."""
+    """Delete a billboard and its picture."""
     try:
         flash(banner_admin.delete_banner(banner_id), "success")
     except common.NotFound:

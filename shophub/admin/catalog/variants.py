@@ -30,8 +30,8 @@ class VariantLine:
     id: int
     product_id: int
     sku: str
-    size: str | None
-    colour: str | None
+    # The variant's option values as shoppers read them, e.g. "M / Blue".
+    options: str
     price_cents: int
     stock: int
     price_text: str
@@ -40,19 +40,14 @@ class VariantLine:
     saved: str = ""
     invalid: tuple[str, ...] = ()
 
-    @property
-    def options(self) -> str:
-        """The variant's options, e.g. "M / Blue"."""
-        return " / ".join(value for value in (self.size, self.colour) if value)
-
 
 def line_of(variant: Variant, currency: str, price_text: str | None = None,
             stock_text: str | None = None, error: str = "", saved: str = "",
             invalid: tuple[str, ...] = ()) -> VariantLine:
     """A variant as a table row; typed texts (when given) replace the stored values."""
     return VariantLine(
-        id=variant.id, product_id=variant.product_id, sku=variant.sku, size=variant.size,
-        colour=variant.colour, price_cents=variant.price_cents, stock=variant.stock,
+        id=variant.id, product_id=variant.product_id, sku=variant.sku,
+        options=variant.option_label, price_cents=variant.price_cents, stock=variant.stock,
         price_text=format_amount(variant.price_cents, currency).replace(",", "")
         if price_text is None else price_text[:40],
         stock_text=str(variant.stock) if stock_text is None else stock_text[:20],

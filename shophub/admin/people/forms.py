@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from shophub.accounts.forms import new_password_fields
-from shophub.admin.people.service import INVITE_ROLES, ROLE_LABELS
+from shophub.admin.people.service import INVITE_ROLES, ROLE_LABELS, assignable_roles
 from shophub.web.forms import cleaned, email_field
 
 
@@ -16,6 +16,15 @@ class InviteForm(FlaskForm):
     email = email_field()
     role = SelectField("Role",
                        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in INVITE_ROLES])
+
+
+def invite_form(actor) -> InviteForm:
+    """The invite form offering the roles `actor` may give (owner only to an owner)."""
+    form = InviteForm()
+    form.role.choices = [SelectChoice(role, label)
+                         for role, label in assignable_roles(actor).items()
+                         if role in INVITE_ROLES]
+    return form
 
 
 class RoleForm(FlaskForm):

@@ -9,7 +9,8 @@ from shophub.accounts import auth, users
 from shophub.accounts.limits import per_ip
 from shophub.admin.blueprint import admin_only, bp
 from shophub.admin.people import service as staff
-from shophub.admin.people.forms import AcceptInviteForm, InviteForm, RoleForm
+from shophub.admin.people.forms import AcceptInviteForm, InviteForm, RoleForm, invite_form
+from shophub.core import roles
 from shophub.extensions import db
 from shophub.models import User
 from shophub.web.htmx import render_page_or_block
@@ -34,7 +35,7 @@ def _order_url(order) -> str | None:
 
 def _back_to(user: User):
     target = request.form.get("next") or ""
-    if target == "staff" and current_user.role == "admin":
+    if target == "staff" and current_user.can(roles.ADMIN):
         return redirect(url_for("admin.staff"), code=303)
     return redirect(url_for("admin.customer_detail", user_id=user.id), code=303)
 
@@ -58,7 +59,7 @@ def customer_detail(user_id: int):
         abort(404, description="There is no such account.")
     return render_template(
         "admin/customer_detail.html", detail=detail, order_url=_order_url,
-        roles=staff.ROLE_LABELS,
+        roles=staff.ROLE_LABELS, assignable=staff.assignable_roles(current_user),
     )
 
 
@@ -88,10 +89,11 @@ def customer_reactivate(user_id: int):
     return _back_to(user)
 
 
-def _staff_page(invite_form: InviteForm, status: int = 200):
+def _staff_page(form: InviteForm, status: int = 200):
     return render_template(
         "admin/staff.html", members=staff.staff_members(), invites=staff.open_invites(),
-        invite_form=invite_form, roles=staff.ROLE_LABELS,
+        invite_form=form, roles=staff.ROLE_LABELS,
+        assignable=staff.assignable_roles(current_user),
     ), status
 
 
@@ -99,14 +101,14 @@ def _staff_page(invite_form: InviteForm, status: int = 200):
 @admin_only
 def staff_list():
     """Staff and admins, open invites and the invite form."""
-    return _staff_page(InviteForm())
+    return _staff_page(invite_form(current_user))
 
 
 @bp.post("/staff/invites")
 @admin_only
 def staff_invite():
     """Invite someone to the staff by mail."""
-    form = InviteForm()
+    form = invite_form(current_user)
     if form.validate_on_submit():
         try:
             invite = staff.invite(current_user, form.email.data, form.role.data)
@@ -134,11 +136,11 @@ def staff_invite_revoke(invite_id: int):
 @bp.post("/staff/<id:user_id>/role")
 @admin_only
 def staff_role(user_id: int):
-    """Give an account another role; the last active admin keeps theirs."""
+    """Give an account another role; the last active owner keeps theirs."""
     user = _user_or_404(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Choose customer, staff or admin.", "error")
+        flash(staff.CHOOSE_A_ROLE, "error")
         return _back_to(user)
     try:
         staff.change_role(current_user, user, form.role.data)
@@ -146,8 +148,8 @@ def staff_role(user_id: int):
         flash(str(error), "error")
     else:
         flash(f"{user.email} is now {staff.ROLE_LABELS[user.role].lower()}.", "success")
-        if user.id == current_user.id and user.role != "admin":
-            home = "admin.dashboard" if user.role == "staff" else "shop.home"
+        if user.id == current_user.id and not current_user.can(roles.ADMIN):
+            home = "admin.dashboard" if current_user.can(roles.STAFF) else "shop.home"
             return redirect(url_for(home), code=303)
     return _back_to(user)
 

@@ -5,10 +5,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from shophub.accounts import users
+from shophub.core import roles
 from shophub.core.numbers import parse_whole
 from shophub.core.paging import Page, page_at, page_number
 from shophub.core.text import single_line
@@ -20,8 +21,8 @@ from shophub.platform import audit, jobs, tenancy
 from shophub.platform.links import external_url
 
 INVITE_HOURS = 72
-INVITE_ROLES = ("staff", "admin")
-ROLE_LABELS = {"customer": "Customer", "staff": "Staff", "admin": "Admin"}
+INVITE_ROLES = roles.STAFF_ROLES
+ROLE_LABELS = roles.ROLE_LABELS
 # Net spend counts what was paid and not given back, as on the dashboard.
 PAID = (Order.paid_at.is_not(None),)
 CUSTOMER_SORTS = {
@@ -29,6 +30,7 @@ CUSTOMER_SORTS = {
     "spent": "Total spent",
 }
 PAGE_SIZES = (25, 50, 100)
+CHOOSE_A_ROLE = "Choose customer, staff, admin or owner."
 MAX_PAGE = 100_000  # a larger page number is page 1
 
 
@@ -216,18 +218,35 @@ def customer_detail(user_id: int) -> CustomerDetail | None:
 # --- Deactivating, reactivating, roles --------------------------------------------------------
 
 
-def _other_active_admins(user: User) -> int:
+def _other_active(user: User, *held: str) -> int:
     # FOR UPDATE on PostgreSQL: two admins demoting each other at once queue up here, so one
     # of them always stays (SQLite serialises writers anyway and ignores the clause).
     ids = db.session.scalars(
-        select(User.id).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        select(User.id).where(User.role.in_(held), User.active.is_(True), User.id != user.id)
         .with_for_update()
     ).all()
     return len(ids)
 
 
+def _last_in_charge(user: User) -> str | None:
+    """Why the account may not stop being what it is (an active owner or admin), if so.
+
+    A store keeps at least one active owner; a store that has none (created without one)
+    keeps at least one active admin. Only its members count, not platform owners.
+    """
+    if not user.active:
+        return None
+    if user.role == roles.OWNER and _other_active(user, roles.OWNER) == 0:
+        return "the last active owner; make someone else an owner first."
+    if user.role == roles.ADMIN and _other_active(user, roles.ADMIN, roles.OWNER) == 0:
+        return "the last active admin; make someone else an admin first."
+    return None
+
+
 def _may_manage(actor: User, user: User) -> None:
-    if user.role != "customer" and actor.role != "admin":
+    if not actor.may_manage(user):
+        if user.role == roles.OWNER:
+            raise StaffError("Only an owner can change an owner's account.")
         raise StaffError("Only an admin can change a staff or admin account.")
 
 
@@ -247,9 +266,10 @@ def deactivate(actor: User, user: User) -> None:
         raise StaffError("You cannot deactivate your own account.")
     if not user.active:
         raise StaffError(f"{user.email} is already deactivated.")
-    if user.role == "admin" and _other_active_admins(user) == 0:
+    last = _last_in_charge(user)
+    if last:
         db.session.rollback()
-        raise StaffError("This is the last active admin; make someone else an admin first.")
+        raise StaffError(f"This is {last}")
     before = _account_state(user)
     user.active = False
     user.session_token = new_session_token()
@@ -272,17 +292,21 @@ def reactivate(actor: User, user: User) -> None:
 
 
 def change_role(actor: User, user: User, role: str) -> None:
-    """Give an account another role; the last active admin keeps theirs (committed)."""
-    if actor.role != "admin":
+    """Give an account another role; the last active owner (or admin of a store without an
+    owner) keeps theirs (committed)."""
+    if not actor.can(roles.ADMIN):
         raise StaffError("Only an admin can change roles.")
     if role not in ROLES:
-        raise StaffError("Choose customer, staff or admin.")
+        raise StaffError(CHOOSE_A_ROLE)
     if role == user.role:
         raise StaffError(f"{user.email} is already {ROLE_LABELS[role].lower()}.")
-    if user.role == "admin" and user.active and _other_active_admins(user) == 0:
+    if not roles.may_assign(actor.acting_role, user.role, role):
+        raise StaffError("Only an owner can make someone an owner or change an owner's role.")
+    last = _last_in_charge(user)
+    if last:
         db.session.rollback()
         who = "You are" if user.id == actor.id else "This is"
-        raise StaffError(f"{who} the last active admin; make someone else an admin first.")
+        raise StaffError(f"{who} {last}")
     before = _account_state(user)
     user.role = role
     audit.record("user.role_changed", "user", user.id,
@@ -292,11 +316,17 @@ def change_role(actor: User, user: User, role: str) -> None:
 
 
 def staff_members() -> list[User]:
-    """Staff and admins, admins first."""
+    """Owners, admins and staff, in that order."""
+    rank = case({role: -n for n, role in enumerate(roles.STAFF_ROLES)}, value=User.role)
     return list(db.session.scalars(
         select(User).options(selectinload(User.memberships)).where(User.role.in_(INVITE_ROLES))
-        .order_by(User.role, func.lower(User.email))
+        .order_by(rank, func.lower(User.email))
     ))
+
+
+def assignable_roles(actor: User) -> dict[str, str]:
+    """The roles `actor` may give in this store, with their labels."""
+    return {role: ROLE_LABELS[role] for role in roles.assignable(actor.acting_role)}
 
 
 # --- Invites ----------------------------------------------------------------------------------
@@ -318,32 +348,75 @@ def invite(actor: User, email: str, role: str) -> StaffInvite:
     """
     email = users.normalise_email(email)
     if role not in INVITE_ROLES:
-        raise StaffError("Invite as staff or as admin.")
+        raise StaffError("Invite as staff, admin or owner.")
+    if not roles.may_assign(actor.acting_role, roles.CUSTOMER, role):
+        raise StaffError("Only an owner can invite an owner.")
     existing = users.find_by_email(email)
     if existing is not None and existing.role in INVITE_ROLES:
         raise StaffError(f"{email} is already on the staff; change their role instead.")
     if existing is not None and not existing.active:
         raise StaffError(f"The account {email} is deactivated; reactivate it first.")
+    return _send_invite(email, role, actor)
+
+
+def _send_invite(email: str, role: str, actor: User | None) -> StaffInvite:
     db.session.execute(
         delete(StaffInvite).where(StaffInvite.email == email, StaffInvite.used_at.is_(None)))
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     record = StaffInvite(email=email, role=role, token_hash=_digest(token),
-                         invited_by_id=actor.id, created_at=now,
+                         invited_by_id=actor.id if actor else None, created_at=now,
                          expires_at=now + timedelta(hours=INVITE_HOURS))
     db.session.add(record)
     db.session.flush()
     audit.record("staff.invited", "staff_invite", record.id, f"Invited {email} as {role}",
-                 after={"email": email, "role": role})
+                 after={"email": email, "role": role},
+                 actor_label=None if actor else "command line")
     # Keyed by the token, not the row id: SQLite may reuse the id of a replaced invite.
     jobs.queue_mail(
         f"staff-invite:{record.token_hash[:32]}", email, "You are invited to join the staff",
         "staff_invite",
         invite_url=external_url("invites.accept", token=token), role=ROLE_LABELS[role],
-        inviter=actor.name or actor.email, hours=INVITE_HOURS, carries_secret=True,
+        inviter=(actor.name or actor.email) if actor else "The platform's operator",
+        hours=INVITE_HOURS, carries_secret=True,
     )
     db.session.commit()
     return record
+
+
+def owner_email(email: str) -> str:
+    """`email` checked as the first owner of a new store; StaffError if it cannot be one."""
+    try:
+        email = users.normalise_email(email)
+    except users.AccountError as error:
+        raise StaffError(str(error)) from error
+    existing = users.find_by_email(email)
+    if existing is not None and not existing.active:
+        raise StaffError(f"The account {email} is deactivated; reactivate it first.")
+    return email
+
+
+def appoint_owner(store_id: int, email: str, actor: User | None = None) -> User | None:
+    """Make the account `email` an owner of store `store_id`, or, when there is no such
+    account, mail it an owner's invite there (committed); returns the account if it exists.
+
+    For a store being created: no check of the actor's role (`actor` is None from the command
+    line), so the callers are the platform's own (create-store, /admin/stores).
+    """
+    email = owner_email(email)
+    with tenancy.use_store(store_id):
+        user = users.find_by_email(email)
+        if user is None:
+            _send_invite(email, roles.OWNER, actor)
+            return None
+        before = _account_state(user)
+        user.role = roles.OWNER
+        audit.record("user.role_changed", "user", user.id,
+                     f"{user.email}: {ROLE_LABELS[before['role']]} → Owner",
+                     before=before, after=_account_state(user),
+                     actor_label=None if actor else "command line")
+        db.session.commit()
+        return user
 
 
 def revoke_invite(invite_id: int) -> StaffInvite | None:
@@ -404,7 +477,7 @@ def accept_invite(token: str, name: str, password: str) -> User:
             db.session.rollback()
             raise InviteError("The account for this email is deactivated. Ask an admin.")
         before = _account_state(user)
-        if user.role != "admin":
+        if not roles.at_least(user.role, record.role):  # an invite never lowers a role
             user.role = record.role
         if name.strip():
             user.name = name.strip()

@@ -1,19 +1,22 @@
-"""Forms of the store pages: coupons, shipping methods and settings (rules are in store_admin)."""
+"""Forms of the store pages: coupons, shipping methods, settings, domains and payment keys
+(their rules are in store_admin and shophub.stores)."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from shophub.admin.store.service import currency_choices
 from shophub.core.coupons import COUPON_KINDS
+from shophub.web.forms import cleaned
 
 
 class CouponForm(FlaskForm):
@@ -73,3 +76,30 @@ class SettingsForm(FlaskForm):
                                       description="How many unpaid orders, each holding its "
                                                   "stock, one browser or network may have at "
                                                   "once (1 to 100).")
+
+
+class DomainForm(FlaskForm):
+    """A host name to add to the store."""
+
+    host = StringField("Host name", validators=[DataRequired(), Length(max=253)],
+                       filters=[cleaned],
+                       description="For example shop.example.com: the name alone, without "
+                                   "https://, a path or a port. Point its DNS at this "
+                                   "installation too.")
+
+
+class PaymentKeysForm(FlaskForm):
+    """The store's Stripe keys; an empty secret field keeps the stored secret."""
+
+    secret_key = PasswordField("Secret key", validators=[Optional(), Length(max=255)],
+                               description="sk_live_…, sk_test_…, or a restricted key rk_…. "
+                                           "Leave empty to keep the stored one.")
+    publishable_key = StringField("Publishable key", validators=[Optional(), Length(max=255)],
+                                  filters=[cleaned],
+                                  description="pk_live_… or pk_test_…, of the same mode as "
+                                              "the secret key.")
+    webhook_secret = PasswordField("Webhook signing secret",
+                                   validators=[Optional(), Length(max=255)],
+                                   description="whsec_… of the Stripe endpoint that sends "
+                                               "events to this store's /webhooks/stripe. "
+                                               "Leave empty to keep the stored one.")

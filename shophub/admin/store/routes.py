@@ -1,14 +1,24 @@
-"""Admin store pages: coupons, shipping methods and the store settings."""
+"""Admin store pages: coupons, shipping methods, the store settings, and (for owners) the
+store's domains and payment keys."""
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from shophub.admin.blueprint import admin_only, bp
+from shophub import payments
+from shophub.admin.blueprint import admin_only, bp, owner_only
 from shophub.admin.store import service as store_admin
-from shophub.admin.store.forms import CouponForm, SettingsForm, ShippingForm
+from shophub.admin.store.forms import (
+    CouponForm,
+    DomainForm,
+    PaymentKeysForm,
+    SettingsForm,
+    ShippingForm,
+)
 from shophub.core.coupons import COUPON_KINDS
 from shophub.extensions import db
 from shophub.models import Coupon, ShippingMethod
-from shophub.platform import store_settings
+from shophub.platform import store_settings, tenancy
+from shophub.stores import domains, payment_keys
+from shophub.stores.errors import StoreError
 
 
 def _submit(form, check, save):
@@ -151,3 +161,68 @@ def settings():
         flash("The settings are saved.", "success")
         return redirect(url_for("admin.settings"), code=303)
     return render_template("admin/settings.html", form=form), 422 if form.errors else 200
+
+
+# --- Domains and payment keys (owners) --------------------------------------------------------
+
+
+@bp.route("/settings/domains", methods=["GET", "POST"])
+@owner_only
+def settings_domains():
+    """The host names the store answers to; the form adds one."""
+    form = DomainForm()
+    if form.validate_on_submit():
+        try:
+            domain = domains.add_domain(form.host.data)
+        except StoreError as error:
+            form.host.errors = [str(error)]
+        else:
+            flash(f"{domain.host} now serves this store.", "success")
+            return redirect(url_for("admin.settings_domains"), code=303)
+    return render_template("admin/settings_domains.html", form=form,
+                           domains=domains.store_domains(), store=tenancy.current_store(),
+                           cache_seconds=tenancy.CACHE_SECONDS), 422 if form.errors else 200
+
+
+@bp.post("/settings/domains/<id:domain_id>/remove")
+@owner_only
+def settings_domain_remove(domain_id: int):
+    """Stop the store answering to one of its host names."""
+    host = domains.remove_domain(domain_id)
+    if host is None:
+        abort(404, description="This store has no such domain.")
+    flash(f"{host} no longer serves this store.", "success")
+    return redirect(url_for("admin.settings_domains"), code=303)
+
+
+@bp.route("/settings/payments", methods=["GET", "POST"])
+@owner_only
+def settings_payments():
+    """The store's Stripe keys, shown masked; the form sets them."""
+    keys = payment_keys.keys_view()
+    form = PaymentKeysForm(data={"publishable_key": keys.publishable_key})
+    if form.validate_on_submit():
+        try:
+            changed = payment_keys.save_keys(form.secret_key.data, form.publishable_key.data,
+                                             form.webhook_secret.data)
+        except payment_keys.InvalidKeys as error:
+            for name, message in error.errors.items():
+                form[name].errors = [message]
+        else:
+            flash("The Stripe keys are saved." if changed else "The keys are as they were.",
+                  "success")
+            return redirect(url_for("admin.settings_payments"), code=303)
+    return render_template("admin/settings_payments.html", form=form, keys=keys,
+                           uses_stripe=payments.uses_stripe(),
+                           store=tenancy.current_store()), 422 if form.errors else 200
+
+
+@bp.post("/settings/payments/remove")
+@owner_only
+def settings_payments_remove():
+    """Forget the store's Stripe keys: it takes demo payments again."""
+    if payment_keys.remove_keys():
+        flash("The Stripe keys are removed.", "success")
+    else:
+        flash("The store had no Stripe keys of its own.", "notice")
+    return redirect(url_for("admin.settings_payments"), code=303)
