@@ -76,8 +76,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('variant_id', 'option_list_id', name=op.f('pk_variant_option'))
     )
     with op.batch_alter_table('variant_option', schema=None) as batch_op:
-        batch_op.create_index('ix_variant_option_value', ['option_value_id', 'variant_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_variant_option_store_id'), ['store_id'], unique=False)
+        batch_op.create_index('ix_variant_option_value', ['store_id', 'option_value_id', 'variant_id'], unique=False)
+        batch_op.create_index('ix_variant_option_variant', ['store_id', 'variant_id'], unique=False)
 
     with op.batch_alter_table('variant', schema=None) as batch_op:
         batch_op.add_column(sa.Column('option_label', sa.String(length=200), nullable=False,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import g
 from slugify import slugify
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from shophub.extensions import db
 from shophub.models import OptionList, OptionValue, Variant, VariantOption
@@ -44,8 +45,9 @@ class StoreOption:
 
 def _read_store_options() -> tuple[StoreOption, ...]:
     lists = db.session.scalars(
-        select(OptionList).order_by(OptionList.position, OptionList.id)
-    ).unique()
+        select(OptionList).options(selectinload(OptionList.values))
+        .order_by(OptionList.position, OptionList.id)
+    )
     return tuple(
         StoreOption(id=option.id, name=option.name, slug=option.slug,
                     values=tuple(value.value for value in option.values))

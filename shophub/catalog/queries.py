@@ -156,12 +156,16 @@ def _card_query(filters: CatalogFilters | None = None) -> Select:
         if filters.in_stock:
             variant_conditions.append(Variant.stock > 0)
         # One of the chosen values of every list chosen, on the same variant.
+        # Driven from the chosen values, so that only their variants are read.
         for slug, values in filters.options:
+            chosen_values = (
+                select(OptionValue.id)
+                .join(OptionList, OptionList.id == OptionValue.option_list_id)
+                .where(OptionList.slug == slug, OptionValue.value.in_(values))
+            )
             variant_conditions.append(Variant.id.in_(
                 select(VariantOption.variant_id)
-                .join(OptionValue, OptionValue.id == VariantOption.option_value_id)
-                .join(OptionList, OptionList.id == VariantOption.option_list_id)
-                .where(OptionList.slug == slug, OptionValue.value.in_(values))
+                .where(VariantOption.option_value_id.in_(chosen_values))
             ))
     matching = (
         select(

@@ -60,14 +60,14 @@ def _seed_products(shop: DemoShop, categories: dict[str, Category]) -> int:
             Variant(sku=v.sku, price_cents=v.price_cents, stock=v.stock, position=position)
             for position, v in enumerate(demo.variants)
         ]
-        for variant, demo_variant in zip(product.variants, demo.variants, strict=True):
-            options.set_named_values(variant, dict(demo_variant.options))
         product.images = [
             ProductImage(file=f"products/{demo.slug}-{number}", position=number - 1,
                          alt_text=f"{demo.name}, {IMAGE_VIEWS[(number - 1) % 2]}")
             for number in range(1, demo.image_count + 1)
         ]
         db.session.add(product)
+        for variant, demo_variant in zip(product.variants, demo.variants, strict=True):
+            options.set_named_values(variant, dict(demo_variant.options))
         added += 1
     return added
 

@@ -151,8 +151,10 @@ class VariantOption(StoreOwned, db.Model):
     """The value a variant has for one option list: at most one per list."""
 
     __tablename__ = "variant_option"
+    lone_store_index = False
     __table_args__ = (
-        Index("ix_variant_option_value", "option_value_id", "variant_id"),
+        Index("ix_variant_option_value", "store_id", "option_value_id", "variant_id"),
+        Index("ix_variant_option_variant", "store_id", "variant_id"),
     )
 
     variant_id: Mapped[int] = mapped_column(
