@@ -11,6 +11,7 @@ from shophub.core import roles
 from shophub.extensions import db
 from shophub.models import StoreMembership, User
 from shophub.models.users import new_session_token
+from shophub.platform import tenancy
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
@@ -166,9 +167,10 @@ def store_has_owner() -> bool:
 def load_session_user(session_token: str) -> User | None:
     """The active user a login session belongs to (Flask-Login's user loader).
 
-    A deactivated user's sessions end at their next request.
+    A deactivated user's sessions end at their next request. The user comes with every
+    store's memberships (their role here, and the stores the admin's switcher lists).
     """
-    return db.session.scalars(
+    return db.session.scalars(tenancy.across_stores(
         select(User).options(joinedload(User.memberships))
         .where(User.session_token == session_token, User.active.is_(True))
-    ).unique().first()
+    )).unique().first()

@@ -12,17 +12,14 @@ StoreOwned row takes the current store at flush. Code that must cross stores say
 """
 
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import Table, bindparam, event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
-from sqlalchemy.sql import visitors
 
 from shophub.extensions import db
 from shophub.models import Store, StoreDomain, StoreOwned, stores
@@ -176,32 +173,6 @@ def use_store(store_id: int | None) -> Iterator[None]:
         _current.reset(token)
 
 
-@cache
-def _store_owned_tables() -> frozenset[str]:
-    return frozenset(mapper.local_table.name for mapper in db.Model.registry.mappers
-                     if issubclass(mapper.class_, StoreOwned))
-
-
-# Whether a statement without top-level entities reads store-owned tables, by statement: such
-# statements (the catalog's facets) are built once and run on every request.
-_READS_OWNED_TABLES: "weakref.WeakKeyDictionary[object, bool]" = weakref.WeakKeyDictionary()
-
-
-def _reads_store_owned_rows(state: ORMExecuteState) -> bool:
-    if state.all_mappers:
-        return any(issubclass(mapper.class_, StoreOwned) for mapper in state.all_mappers)
-    # A UNION, or a SELECT of a subquery's columns, names no entity at its top: look at the
-    # tables it reads instead.
-    statement = state.statement
-    verdict = _READS_OWNED_TABLES.get(statement)
-    if verdict is None:
-        owned = _store_owned_tables()
-        verdict = any(isinstance(element, Table) and element.name in owned
-                      for element in visitors.iterate(statement))
-        _READS_OWNED_TABLES[statement] = verdict
-    return verdict
-
-
 # One criterion for every statement: its store id is a parameter read when the statement runs,
 # so the option (and the cache key of each statement it scopes) is the same for every store
 # and request, and SQLAlchemy's compiled cache serves every scoped statement after its first.
@@ -219,8 +190,9 @@ def _scope_to_the_current_store(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get(ALL_STORES) or not has_app_context():
         return
-    if not _reads_store_owned_rows(state):
-        return
+    # Given to every statement, including those that read no store's rows (the criterion then
+    # applies to nothing): finding out which do would cost more than the criterion, which is
+    # the same object every time and so compiled once per statement shape.
     state.statement = state.statement.options(_SCOPED)
 
 

@@ -210,8 +210,12 @@ def test_staff_edits_stock_inline(open_page, store, viewport):
     # Enter fires "change", then "submit" a moment later: the form's hx-sync aborts the
     # first request, so the table is swapped once (the aborted request may still reach the
     # server when it answers within that moment).
-    page.evaluate("""() => { window.tableSwaps = 0; document.body.addEventListener(
-        'htmx:afterSwap', e => { if (e.detail.target.id === 'product-table') window.tableSwaps++; }); }""")
+    page.evaluate("""() => {
+        window.tableSwaps = 0;
+        document.body.addEventListener('htmx:afterSwap', event => {
+            if (event.detail.target.id === 'product-table') window.tableSwaps++;
+        });
+    }""")
     search = page.locator("#product-filters").get_by_role("searchbox", name="Search")
     search.fill(name)
     search.press("Enter")
