@@ -115,8 +115,14 @@ def create_app(config: dict | None = None) -> Flask:
     from shophub.catalog.api import bp as api_bp
     from shophub.catalog.routes import bp as shop_bp
     from shophub.checkout.routes import bp as checkout_bp
+    from shophub.newsletter.routes import bp as newsletter_bp
+    from shophub.newsletter.routes import unsubscribe_bp
     from shophub.orders.routes import bp as orders_bp
     from shophub.payments.routes import bp as webhooks_bp
+    from shophub.recovery.routes import bp as recovery_bp
+    from shophub.reviews.routes import bp as reviews_bp
+    from shophub.seo.routes import bp as seo_bp
+    from shophub.seo.share_routes import bp as share_bp
     from shophub.web.media import bp as media_bp
 
     app.register_blueprint(shop_bp)
@@ -124,11 +130,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cart_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(checkout_bp)
+    app.register_blueprint(newsletter_bp)
+    app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(recovery_bp)
+    app.register_blueprint(reviews_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(invites_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(seo_bp)
+    app.register_blueprint(share_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(web_metrics.bp)
     errors.init_app(app)

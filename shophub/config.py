@@ -148,6 +148,14 @@ def load_settings(instance_path: str) -> dict:
         "STORE_URL": env.get("STORE_URL"),
         # Reconciliation looks at unpaid orders whose intent is at least this old.
         "RECONCILE_AFTER_MINUTES": int(env.get("RECONCILE_AFTER_MINUTES", "5")),
+        # Recovery mails: the reminder goes this long after the order is placed, only while at
+        # least RECOVERY_MIN_HOLD_MINUTES of its hold remain; a lapsed order gets its "restore
+        # my cart" mail within RECOVERY_RESTORE_WITHIN_HOURS, and the link works for
+        # RECOVERY_RESTORE_LINK_DAYS.
+        "RECOVERY_REMINDER_AFTER_MINUTES": int(env.get("RECOVERY_REMINDER_AFTER_MINUTES", "10")),
+        "RECOVERY_MIN_HOLD_MINUTES": int(env.get("RECOVERY_MIN_HOLD_MINUTES", "5")),
+        "RECOVERY_RESTORE_WITHIN_HOURS": int(env.get("RECOVERY_RESTORE_WITHIN_HOURS", "48")),
+        "RECOVERY_RESTORE_LINK_DAYS": int(env.get("RECOVERY_RESTORE_LINK_DAYS", "14")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
@@ -176,6 +184,7 @@ def load_settings(instance_path: str) -> dict:
         "RATELIMIT_ORDERS": env.get("RATELIMIT_ORDERS", "10 per minute;30 per hour"),
         "RATELIMIT_COUPONS": env.get("RATELIMIT_COUPONS", "10 per minute;40 per hour"),
         "RATELIMIT_POSTS": env.get("RATELIMIT_POSTS", "60 per minute;600 per hour"),
+        "RATELIMIT_BACK_IN_STOCK": env.get("RATELIMIT_BACK_IN_STOCK", "5 per minute;30 per hour"),
         # Without Redis, how long a request waits for the jobs it queued before it answers.
         "INLINE_JOB_WAIT_SECONDS": float(env.get("INLINE_JOB_WAIT_SECONDS", "1")),
         # Seconds before each retry of a failed job; 0 retries at once.
@@ -183,6 +192,12 @@ def load_settings(instance_path: str) -> dict:
                                 env.get("JOB_RETRY_INTERVALS", "10,60,300").split(",") if part],
         "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "60")),
         "SIGNUP_LINK_HOURS": int(env.get("SIGNUP_LINK_HOURS", "24")),
+        # The newsletter: how long a confirmation link works, sign-ups per client address,
+        # and a campaign's pace (at most BATCH_SIZE mails every BATCH_SECONDS).
+        "NEWSLETTER_CONFIRM_HOURS": int(env.get("NEWSLETTER_CONFIRM_HOURS", "72")),
+        "RATELIMIT_NEWSLETTER": env.get("RATELIMIT_NEWSLETTER", "5 per minute;20 per hour"),
+        "NEWSLETTER_BATCH_SIZE": int(env.get("NEWSLETTER_BATCH_SIZE", "100")),
+        "NEWSLETTER_BATCH_SECONDS": int(env.get("NEWSLETTER_BATCH_SECONDS", "60")),
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

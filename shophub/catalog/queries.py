@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from shophub.catalog.filters import CatalogFilters
 from shophub.catalog.options import StoreOption
+from shophub.core.ratings import average_rating
 from shophub.extensions import db
 from shophub.models import (
     Banner,
@@ -39,6 +40,14 @@ class ProductCard:
     stock: int
     image_file: str | None
     image_alt: str | None
+    # The product's published reviews: how many, and their stars added up.
+    rating_count: int = 0
+    rating_sum: int = 0
+
+    @property
+    def rating_average(self) -> float | None:
+        """The average of its published reviews' stars (one decimal), None without any."""
+        return average_rating(self.rating_count, self.rating_sum)
 
     @property
     def in_stock(self) -> bool:
@@ -183,6 +192,7 @@ def _card_query(filters: CatalogFilters | None = None) -> Select:
         select(
             Product.id, Product.name, Product.slug, matching.c.min_price,
             matching.c.max_price, matching.c.stock, ProductImage.file, ProductImage.alt_text,
+            Product.rating_count, Product.rating_sum,
         )
         .join(matching, matching.c.product_id == Product.id)
         .outerjoin(ProductImage, ProductImage.id == first_image)

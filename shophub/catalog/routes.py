@@ -9,7 +9,10 @@ from shophub.catalog import options
 from shophub.catalog import queries as catalog
 from shophub.catalog.filters import SORTS, parse_catalog_filters
 from shophub.catalog.picker import build_picker, choose_variant, option_slugs_of
+from shophub.core.paging import page_number
 from shophub.platform import store_settings
+from shophub.recovery.service import back_in_stock_offered
+from shophub.reviews.service import product_reviews
 from shophub.web.htmx import render_page_or_block, wants_fragment
 
 bp = Blueprint("shop", __name__)
@@ -82,10 +85,16 @@ def product_detail(slug: str):
         chosen={slug: request.args.get(slug) for slug in option_slugs_of(product.variants)},
         changed=request.headers.get("HX-Trigger-Name"),
     )
-    return render_page_or_block(
+    # The reviews' pager swaps the reviews; every other swap is the picker's.
+    block = "reviews" if request.headers.get("HX-Target") == "reviews" else "buy_box"
+    response = render_page_or_block(
         "shop/product.html",
-        "buy_box",
+        block,
         product=product,
         picker=build_picker(product.variants, chosen),
         saved_ids=wishlist.saved_product_ids(current_user, [product.id]),
+        reviews=product_reviews(product.id, page_number(request.args.get("reviews_page"))),
+        notify_me=back_in_stock_offered,  # asked only when the variant is sold out
     )
+    response.vary.add("HX-Target")
+    return response

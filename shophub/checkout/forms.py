@@ -1,7 +1,7 @@
 """Checkout forms (Flask-WTF: CSRF and field validation)."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from shophub.accounts.forms import AddressForm
@@ -13,6 +13,7 @@ class ContactForm(AddressForm):
     """Step 1: where to send the order and where to write about it."""
 
     email = email_field("Email for the receipt")
+    newsletter = BooleanField("Also send me the newsletter (you confirm by mail first)")
 
     def validate_email(self, field) -> None:
         """The receipt and order mails need an address that can take mail."""

@@ -19,6 +19,7 @@ from shophub.cart.identity import owner
 from shophub.checkout import coupons, limits, session_state, shipping
 from shophub.checkout.forms import ContactForm, CouponForm, DemoCardForm, ShippingForm
 from shophub.checkout.placement import PlacementError, enter_code, place, price_cart
+from shophub.newsletter import service as newsletter
 from shophub.orders import service as orders
 from shophub.payments import PaymentError, provider, stripe_keys, uses_stripe
 from shophub.payments import flow as payment_flow
@@ -152,6 +153,8 @@ def save_contact():
     draft.email = form.email.data.strip().lower()
     draft.address = form.address_dict()
     session_state.save_draft(draft)
+    if form.newsletter.data:
+        newsletter.subscribe(draft.email, "checkout")
     if not wants_fragment():
         return redirect(url_for("checkout.start", step="shipping"), code=303)
     return _render("shipping")

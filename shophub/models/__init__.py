@@ -13,6 +13,7 @@ from shophub.models.catalog import (
 )
 from shophub.models.jobs import PendingJob
 from shophub.models.mail import SentMail
+from shophub.models.newsletter import Campaign, CampaignDelivery, Subscriber
 from shophub.models.orders import (
     AuditEntry,
     Order,
@@ -28,6 +29,8 @@ from shophub.models.promotions import (
     ShippingMethod,
     StoreSettings,
 )
+from shophub.models.recovery import BackInStockRequest
+from shophub.models.reviews import Review
 from shophub.models.stores import Store, StoreDomain, StoreMembership, StoreOwned
 from shophub.models.users import (
     Address,
@@ -43,7 +46,9 @@ __all__ = [
     "Address", "AuditEntry", "Banner", "Cart", "CartItem", "Category", "Coupon",
     "CouponRedemption", "DemoIntent", "OptionList", "OptionValue", "Order", "OrderItem",
     "PasswordResetToken", "Payment", "PendingJob", "ProcessedEvent", "Product", "ProductImage",
-    "Refund", "SentMail", "ShippingMethod", "SignupToken", "StaffInvite", "Store",
+    "Refund", "Review", "SentMail", "ShippingMethod", "SignupToken", "StaffInvite", "Store",
     "StoreDomain", "StoreMembership", "StoreOwned", "StoreSettings", "User", "Variant",
     "VariantOption", "WebhookFailure", "WishlistItem",
+    "Campaign", "CampaignDelivery", "Subscriber",
+    "BackInStockRequest",
 ]

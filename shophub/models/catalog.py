@@ -31,6 +31,9 @@ class Category(StoreOwned, db.Model):
     slug: Mapped[str] = mapped_column(String(140))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    # What search engines show; empty means the defaults of shophub.seo.meta.
+    meta_title: Mapped[str | None] = mapped_column(String(70))
+    meta_description: Mapped[str | None] = mapped_column(String(160))
 
     products: Mapped[list["Product"]] = relationship(back_populates="category")
 
@@ -54,6 +57,12 @@ class Product(StoreOwned, db.Model):
     )
     featured: Mapped[bool] = mapped_column(default=False)
     archived: Mapped[bool] = mapped_column(default=False)
+    # Its published reviews, counted and summed by shophub.reviews.service whenever one is
+    # published or hidden, so that listings show the average without reading the reviews.
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    meta_title: Mapped[str | None] = mapped_column(String(70))
+    meta_description: Mapped[str | None] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

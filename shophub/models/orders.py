@@ -103,6 +103,12 @@ class Order(StoreOwned, db.Model):
     placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Recovery mails (shophub.recovery), each claimed once by a conditional UPDATE: the
+    # reminder while the hold lasts, the "restore my cart" mail after it lapsed, and the
+    # one use of that mail's link.
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    restore_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cart_restored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

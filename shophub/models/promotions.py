@@ -94,6 +94,12 @@ class StoreSettings(db.Model):
     # How much one shopper may hold: units of one variant in a cart, unpaid orders at once.
     max_units_per_variant: Mapped[int] = mapped_column(default=10, server_default="10")
     max_pending_orders: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Recovery mails (shophub.recovery), each on unless staff switch it off.
+    recovery_reminders: Mapped[bool] = mapped_column(default=True, server_default="1")
+    recovery_restore_cart: Mapped[bool] = mapped_column(default=True, server_default="1")
+    recovery_back_in_stock: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The media storage name of the store's icon, kept as PNGs at shophub.seo.favicon's sizes.
+    favicon: Mapped[str | None] = mapped_column(String(200))
 
 
 class DemoIntent(db.Model):

@@ -10,6 +10,7 @@ SUBJECTS = {
     "confirmation": "Order {number} confirmed",
     "refunded_late": "Order {number} refunded",
     "shipped": "Order {number} has shipped",
+    "delivered": "Order {number} has arrived: how was it?",
 }
 
 
@@ -34,6 +35,8 @@ def order_context(order: Order) -> dict:
                                       order.ship_region, order.ship_country) if line],
         "cancel_reason": order.cancel_reason,
         "carrier": order.carrier, "tracking_number": order.tracking_number,
+        # Where the buyer reviews what they bought (shophub.reviews), once it is delivered.
+        "review_url": external_url("reviews.order_lines", token=order.token),
         "footer": f"You get this mail because you ordered from {store_settings.display_name()}.",
     }
 

@@ -417,7 +417,7 @@ def ship(order_id: int, carrier: str, tracking_number: str, source: str | None =
 
 
 def deliver(order_id: int, source: str | None = None) -> Order:
-    """Mark a shipped order delivered."""
+    """Mark a shipped order delivered; the buyer gets a mail inviting their reviews."""
     current = _open_for_change(order_id)
     with logs.about_order(current.number):
         if current.status not in DELIVERABLE:
@@ -429,6 +429,7 @@ def deliver(order_id: int, source: str | None = None) -> Order:
             raise TransitionRefused("The order changed meanwhile; reload it and try again.")
         audit.record("order.delivered", "order", order.id, "Delivered", before=before,
                      after=snapshot(order), actor_label=source)
+        _queue_order_mail(order, "delivered")
         db.session.commit()
         return order
 

@@ -15,7 +15,8 @@ from shophub.platform.queue import (
 
 
 @job
-def send_mail_job(key: str, to: str, subject: str, template: str, context: dict) -> bool:
+def send_mail_job(key: str, to: str, subject: str, template: str, context: dict,
+                  headers: dict[str, str] | None = None) -> bool:
     """Send one mail at least once; False when the mail under `key` was sent already.
 
     The mail is recorded in sent_mail only after the server accepted it (or the outbox file
@@ -25,7 +26,8 @@ def send_mail_job(key: str, to: str, subject: str, template: str, context: dict)
     if db.session.scalar(select(SentMail.id).where(SentMail.key == key)) is not None:
         return False
     db.session.rollback()  # no transaction stays open while the server takes its time
-    mail.send_mail(to, subject, template, message_id=mail.stable_message_id(key), **context)
+    mail.send_mail(to, subject, template, message_id=mail.stable_message_id(key),
+                   headers=headers, **context)
     db.session.add(SentMail(key=key, recipient=to, template=template))
     try:
         db.session.commit()
@@ -35,14 +37,17 @@ def send_mail_job(key: str, to: str, subject: str, template: str, context: dict)
 
 
 def queue_mail(key: str, to: str, subject: str, template: str, *, carries_secret: bool = False,
-               **context) -> None:
+               headers: dict[str, str] | None = None, **context) -> None:
     """Send a templated mail from a job after the current transaction commits.
+
+    `headers` are extra header fields (a marketing mail's List-Unsubscribe headers).
 
     A mail that carries a one-time secret (a reset or invite link) is not written to
     pending_job, where the secret would sit in the database in clear; if its hand-over fails
     it is lost, and the user asks for a new link.
     """
-    hold_until_commit(send_mail_job, (key, to, subject, template, context), {},
+    extra = (headers,) if headers else ()
+    hold_until_commit(send_mail_job, (key, to, subject, template, context, *extra), {},
                   store_pending=not carries_secret)
 
 

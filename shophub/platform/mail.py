@@ -95,11 +95,16 @@ def stable_message_id(key: str) -> str:
 
 
 def send_mail(to: str, subject: str, template: str, *, message_id: str | None = None,
-              **context) -> None:
-    """Send one mail now: by SMTP when configured, else into the outbox folder."""
+              headers: dict[str, str] | None = None, **context) -> None:
+    """Send one mail now: by SMTP when configured, else into the outbox folder.
+
+    `headers` are extra header fields (a marketing mail's List-Unsubscribe).
+    """
     message = render_message(to, subject, template, **context)
     if message_id is not None:
         message.msgId = message_id
+    if headers:
+        message.extra_headers = {**(message.extra_headers or {}), **headers}
     config = current_app.config
     if config.get("MAIL_SERVER"):
         mailer.send(message)

@@ -48,10 +48,11 @@ IDENTITY_CACHE_SECONDS = 60
 
 @dataclass(frozen=True)
 class StoreIdentity:
-    """What every page and mail shows of the store: its name and its currency."""
+    """What every page and mail shows of the store: its name, its currency and its icon."""
 
     name: str
     currency: str
+    favicon: str | None = None
 
 
 def _read_identity(store_id: int) -> StoreIdentity:
@@ -60,6 +61,7 @@ def _read_identity(store_id: int) -> StoreIdentity:
     return StoreIdentity(
         name=(settings and settings.store_name) or config["STORE_NAME"],
         currency=(settings and settings.currency) or config["STORE_CURRENCY"],
+        favicon=settings.favicon if settings else None,
     )
 
 

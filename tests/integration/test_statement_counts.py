@@ -16,7 +16,10 @@ def test_catalog_page_issues_at_most_three_statements(catalog, client, count_sta
         assert response.status_code == 200
         if cards is not None:
             assert response.get_data(as_text=True).count('class="card-link"') == cards
-        assert counter.count <= 3, counter.statements
+        # A category's whole page also reads the category (its title and description) and its
+        # share image's picture and lowest price, for the head; its HTMX swaps do not.
+        most = 5 if "category=" in query and not headers else 3
+        assert counter.count <= most, counter.statements
 
 
 @pytest.mark.parametrize("slug", ["linen-shirt", "canvas-sneaker"])

@@ -14,6 +14,7 @@ change A's rows, so every id, slug and form of the walk is one that works.
 import re
 import tempfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from io import BytesIO
 from itertools import product as combinations
 from pathlib import Path
@@ -31,24 +32,31 @@ from shophub.extensions import db
 from shophub.models import (
     Address,
     Banner,
+    Campaign,
     Cart,
     CartItem,
     Category,
     OptionList,
+    Order,
     Product,
     ProductImage,
     StaffInvite,
     Store,
     StoreDomain,
     StoreOwned,
+    Subscriber,
     User,
     Variant,
     WishlistItem,
 )
+from shophub.newsletter import sending as newsletter_sending
+from shophub.newsletter import unsubscribe
 from shophub.orders import service as orders
 from shophub.payments import provider
-from shophub.payments.flow import ensure_intent
+from shophub.payments.flow import ensure_intent, expire_stale_orders
 from shophub.platform import tenancy
+from shophub.recovery.links import restore_link
+from shophub.reviews import service as reviews
 from tests.checkout_data import (
     SUCCEEDS,
     make_coupon,
@@ -71,6 +79,8 @@ VISITORS = ("stranger", "b_shopper", "b_admin", "a_customer", "a_admin")
 SKIPPED = {
     "static", "media.serve", "health.healthz", "health.readyz", "metrics.prometheus_metrics",
     "webhooks.stripe_webhook", "account.finish_signup", "account.reset_password",
+    # The store's share image, a PNG drawn from the host's own store (test_share_images.py).
+    "share.store_image",
 }
 # What fills a path argument, looked up as "<blueprint>.<name>" first, then as "<name>".
 ARGUMENTS = {
@@ -79,7 +89,14 @@ ARGUMENTS = {
     "method_id": "method", "address_id": "address", "user_id": "user", "invite_id": "invite",
     "item_id": "cart_item", "slug": "product_slug", "orders.token": "order_token",
     "domain_id": "domain",
+    # The review pages take a delivered order (and a line of it no review has yet).
+    "reviews.token": "delivered_token", "reviews.order_id": "delivered_order",
+    "line_id": "delivered_line", "review_id": "review",
     "invites.token": "invite_token", "list_id": "option_list", "value_id": "option_value",
+    "category_slug": "category_slug",
+    "recovery.token": "order_token", "recovery.link": "restore_link",
+    "campaign_id": "campaign", "newsletter.token": "confirm_token",
+    "unsubscribe.token": "unsubscribe_token",
 }
 NEW_PASSWORD = "Sup3r-secret-pass!"
 # A plausible body for each POST that reads one: what its form sends, so that only the lookup
@@ -109,6 +126,12 @@ FORMS = {
     "admin.shipping_method_edit": {"name": "Taken over", "price": "0", "position": "0",
                                    "active": "y"},
     "admin.staff_role": {"role": "staff"},
+    "admin.review_reply": {"reply": "Taken over"},
+    "admin.newsletter_campaign_save": {"subject": "Taken over", "body": "Taken over",
+                                       "action": "save"},
+    "reviews.write": {"rating": "1", "title": "Taken over", "body": "", "author_name": "Mallory"},
+    "reviews.account_write": {"rating": "1", "title": "Taken over", "body": "",
+                              "author_name": "Mallory"},
     "admin.variant_update": {"price": "0.01", "stock": "0"},
     "cart.update": {"quantity": "0"},
     "invites.accept": {"name": "Mallory", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
@@ -261,6 +284,26 @@ def _store_a(world: World) -> None:
             db.session.commit()
             assert orders.mark_paid(order.id, intent, "test") == orders.PAID_NOW
         orders.ship(shipped.id, "Alpha Post", "A-1")
+        # Two delivered orders of the customer's: the first's lines reviewed (one review
+        # published, one waiting), the second's line still open for its review.
+        delivered = [place_from_cart(lines, method_id, email="alpha.customer@example.com")
+                     for lines in ([(variants[0].id, 1), (variants[1].id, 1)],
+                                   [(variants[0].id, 1)])]
+        for order in delivered:
+            order.user_id = customer_id
+            intent = provider().confirm(ensure_intent(order).id, SUCCEEDS)
+            db.session.commit()
+            assert orders.mark_paid(order.id, intent, "test") == orders.PAID_NOW
+            orders.ship(order.id, "Alpha Post", "A-2")
+            orders.deliver(order.id)
+        review_ids = [reviews.submit(delivered[0], item.id, reviews.ReviewInput(
+            rating=5, title=title, body="Alphareview text", author_name="Alpha C.")).id
+            for item, title in zip(delivered[0].items, ("Alphareview of the teapot",
+                                                        "Alphareview waiting"), strict=True)]
+        reviews.publish(review_ids[0])
+        world.objects.update(
+            delivered_token=[delivered[1].token], delivered_order=[delivered[1].id],
+            delivered_line=[delivered[1].items[0].id], review=review_ids)
         # The customer's cart in A holds a line again after the order.
         cart = db.session.scalar(select(Cart).where(Cart.user_id == customer_id))
         item = CartItem(cart_id=cart.id, variant_id=variants[1].id, quantity=1)
@@ -272,7 +315,8 @@ def _store_a(world: World) -> None:
             method=[method_id], address=addresses, user=[customer_id, admin_id, banned_id],
             cart_item=[item.id], order=[paid.id, shipped.id],
             order_token=[paid.token, shipped.token],
-            product_slug=[product.slug], option_list=[option.id for option in option_lists],
+            product_slug=[product.slug], category_slug=[category.slug, empty.slug],
+            option_list=[option.id for option in option_lists],
             option_value=[value.id for option in option_lists for value in option.values])
         world.markers.update({
             "product": "Alphaware Teapot", "category": "Alphacat Shelf",
@@ -283,7 +327,8 @@ def _store_a(world: World) -> None:
             "address": "Alphastreet", "customer email": "alpha.customer@example.com",
             "admin email": "alpha.admin@example.com", "banned email": "alpha.banned@example.com",
             "invitee": "alpha.invitee@example.com", "picture": "Alphapic",
-            "option list": "Alphasize", "option value": "Alphalarge"})
+            "option list": "Alphasize", "option value": "Alphalarge",
+            "review": "Alphareview of the teapot"})
     admin = _client_at(app, A_HOST, "alpha.admin@example.com")
     # Pictures, an invite and a deactivated account the way staff make them, with their
     # audit entries.
@@ -299,6 +344,29 @@ def _store_a(world: World) -> None:
         world.objects["image"] = list(db.session.scalars(select(ProductImage.id)))
         world.objects["invite"] = list(db.session.scalars(select(StaffInvite.id)))
         world.objects["invite_token"] = [token]
+        # An order whose hold lapsed, for the link of its "restore my cart" mail.
+        lapsed = place_from_cart([(world.objects["variant"][0], 1)], world.objects["method"][0],
+                                 email="alpha.customer@example.com")
+        db.session.execute(update(Order).where(Order.id == lapsed.id)
+                           .values(reserved_until=orders.now() - timedelta(minutes=1)))
+        db.session.commit()
+        assert expire_stale_orders() == 1
+        world.objects["restore_link"] = [restore_link(lapsed.id)]
+        # The newsletter: a confirmed reader, one with a link to confirm, two draft campaigns.
+        readers = [Subscriber(email="alpha.reader@example.com", status="confirmed"),
+                   Subscriber(email="alpha.waiting@example.com", status="pending")]
+        campaigns = [Campaign(subject=f"Alphanews {n}", body_markdown="Alphanews text")
+                     for n in (1, 2)]
+        db.session.add_all([*readers, *campaigns])
+        db.session.commit()
+        assert newsletter_sending.process_signup("alpha.waiting@example.com", "footer")
+        (confirmation,) = [m for m in outbox(app) if m["To"] == "alpha.waiting@example.com"]
+        world.objects.update(
+            campaign=[campaign.id for campaign in campaigns],
+            confirm_token=[re.search(r"/newsletter/confirm/([\w-]+)", confirmation.get_body(
+                ("plain",)).get_content()).group(1)],
+            unsubscribe_token=[unsubscribe.token_for("alpha.reader@example.com")])
+        world.markers.update({"reader": "alpha.reader@example.com", "campaign": "Alphanews"})
 
 
 def _store_b(world: World) -> None:
@@ -577,7 +645,7 @@ def _owner_at_a(world: World, endpoint: str) -> FlaskClient:
     area = endpoint.split(".", 1)[0]
     if area == "admin":
         return world.at_a["a_admin"]
-    if area in ("account", "cart", "checkout"):
+    if area in ("account", "cart", "checkout", "reviews"):
         return world.at_a["a_customer"]
     return _client_at(world.app, A_HOST)
 
@@ -638,14 +706,17 @@ BODIES = {
                                                "coupon_code": "", "action": "continue"},
     # A's host, typed otherwise than the marker: refused as taken, naming no store.
     "admin.settings_domains": lambda objects: {"host": "ALPHA.EXAMPLE.COM"},
+    "recovery.notify_me": lambda objects: {"variant_id": objects["variant"][0],
+                                           "email": "mallory@example.com"},
 }
 # POST-only routes whose form names no store object (signing out, the visitor's own cart,
-# contact details, a card, an email to invite, a new option's name): nothing of store A's to
-# send them.
+# contact details, a card, an email to invite, a new option's name, an icon): nothing of
+# store A's to send them.
 NO_OBJECT_POSTS = {
     "account.logout", "account.sign_out_everywhere", "cart.empty", "checkout.save_contact",
     "checkout.demo_pay", "admin.staff_invite", "admin.settings_payments_remove",
-    "admin.option_list_new",
+    "admin.option_list_new", "admin.settings_favicon", "admin.settings_favicon_remove",
+    "newsletter.subscribe", "admin.newsletter_campaign_create",
 }
 SWEPT_REQUESTS = [rule for rule in SWEPT if "GET" in rule[2] or rule[0] in BODIES]
 
@@ -653,6 +724,10 @@ SWEPT_REQUESTS = [rule for rule in SWEPT if "GET" in rule[2] or rule[0] in BODIE
 def _allowed_change(world: World, endpoint: str, change: Change) -> bool:
     # Adding to the cart opens the visitor's cart in B before it looks the variant up; the
     # cart is B's and stays empty (a line would be a cart_item row).
+    if (endpoint == "admin.newsletter_export" and change.table == "audit_entry"
+            and change.kind == "added"):
+        # B's admin exported B's own list, and the export is audited in B.
+        return change.new["store_id"] == world.b and change.new["action"] == "newsletter.exported"
     return (endpoint == "cart.add" and change.table == "cart" and change.kind == "added"
             and change.new["store_id"] == world.b)
 
@@ -706,6 +781,7 @@ SHOWN_IN_A = [
     ("stranger", "/products", "option value"),
     ("stranger", "/api/v1/options", "option value"),
     ("stranger", "/products/alphaware-teapot", "option value"),
+    ("stranger", "/products/alphaware-teapot", "review"),
     ("stranger", "/", "banner"),
     ("stranger", "/products?category=alphacat-shelf", "banner"),
     ("stranger", "/api/v1/categories", "empty category"),
@@ -716,6 +792,7 @@ SHOWN_IN_A = [
     ("a_admin", "/admin/orders.csv?q=alpha.customer", "order number"),
     ("a_admin", "/admin/products?q=Alpha", "sku"),
     ("a_admin", "/admin/audit?actor=alpha", "invitee"),
+    ("a_admin", "/admin/reviews", "review"),
     ("a_admin", "/admin/coupons", "coupon"),
     ("a_admin", "/admin/shipping", "method"),
     ("a_admin", "/admin/staff", "invitee"),

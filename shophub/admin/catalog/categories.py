@@ -24,6 +24,7 @@ from shophub.core.money import AmountError
 from shophub.extensions import db
 from shophub.models import Category, Product
 from shophub.platform import audit
+from shophub.seo import meta as seo_meta
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,20 @@ def get_category(category_id: int) -> Category:
 
 def _category_snapshot(category: Category) -> dict:
     return {"name": category.name, "slug": category.slug, "position": category.position,
-            "description": (category.description or "")[:200]}
+            "description": (category.description or "")[:200],
+            "meta_title": category.meta_title, "meta_description": category.meta_description}
 
 
-def save_category(category: Category | None, name, slug, description, position) -> Category:
+def save_category(category: Category | None, name, slug, description, position,
+                  meta_title="", meta_description="") -> Category:
     """Create or update a category; Invalid saves nothing."""
     errors: dict[str, str] = {}
     name, description = clean(name, 120), clean(description, 5000, multiline=True)
+    meta_title = clean(meta_title, seo_meta.TITLE_MAX)
+    meta_description = clean(meta_description, seo_meta.DESCRIPTION_MAX)
+    check_length(errors, "meta_title", meta_title, seo_meta.TITLE_MAX, "search title")
+    check_length(errors, "meta_description", meta_description, seo_meta.DESCRIPTION_MAX,
+                 "search description")
     check_length(errors, "name", name, 120, "name", required=True)
     check_length(errors, "description", description, 5000, "description")
     slug = make_slug(clean(slug, 140), name, 140)
@@ -93,6 +101,7 @@ def save_category(category: Category | None, name, slug, description, position) 
         db.session.add(category)
     category.name, category.slug, category.description = name, slug, description
     category.position = position_value
+    category.meta_title, category.meta_description = meta_title or None, meta_description or None
     db.session.flush()
     after = _category_snapshot(category)
     audit.record_save("category", category.id, f"Category {name}", before, after)

@@ -53,6 +53,8 @@ def product_draft(form: MultiDict) -> ProductDraft:
     return ProductDraft(
         name=form.get("name", ""), slug=form.get("slug", ""),
         description=form.get("description", "")[:100_000],
+        meta_title=form.get("meta_title", "")[:1000],
+        meta_description=form.get("meta_description", "")[:1000],
         category_id=(form.get("category_id") or "").strip()[:12],
         featured=checked(form, "featured"), archived=checked(form, "archived"),
         variants=variant_rows(form),
@@ -89,12 +91,16 @@ def banner_draft_of(banner) -> BannerDraft:
 def category_values(form: Mapping[str, str]) -> dict[str, str]:
     """The category form as typed."""
     return {name: str(form.get(name, ""))[:20_000]
-            for name in ("name", "slug", "description", "position")}
+            for name in ("name", "slug", "description", "position", "meta_title",
+                         "meta_description")}
 
 
 def category_values_of(category) -> dict[str, str]:
     """The category form filled from a stored category (or empty for a new one)."""
     if category is None:
-        return {"name": "", "slug": "", "description": "", "position": "0"}
+        return {"name": "", "slug": "", "description": "", "position": "0", "meta_title": "",
+                "meta_description": ""}
     return {"name": category.name, "slug": category.slug,
-            "description": category.description or "", "position": str(category.position)}
+            "description": category.description or "", "position": str(category.position),
+            "meta_title": category.meta_title or "",
+            "meta_description": category.meta_description or ""}

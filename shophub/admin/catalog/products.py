@@ -43,6 +43,7 @@ from shophub.models import (
     WishlistItem,
 )
 from shophub.platform import audit, store_settings
+from shophub.seo import meta as seo_meta
 
 MAX_VARIANT_ROWS = 50
 MAX_BULK_IDS = 500
@@ -114,6 +115,8 @@ class ProductDraft:
     name: str = ""
     slug: str = ""
     description: str = ""
+    meta_title: str = ""
+    meta_description: str = ""
     category_id: str = ""
     featured: bool = False
     archived: bool = False
@@ -134,6 +137,7 @@ def draft_of(product: Product | None, currency: str) -> ProductDraft:
         return ProductDraft(variants=[VariantDraft()])
     return ProductDraft(
         name=product.name, slug=product.slug, description=product.description or "",
+        meta_title=product.meta_title or "", meta_description=product.meta_description or "",
         category_id=str(product.category_id or ""), featured=product.featured,
         archived=product.archived,
         variants=[VariantDraft(id=v.id, sku=v.sku,
@@ -150,6 +154,7 @@ def _snapshot(product: Product, currency: str) -> dict:
         "name": product.name, "slug": product.slug, "category_id": product.category_id,
         "featured": bool(product.featured), "archived": bool(product.archived),
         "description": (product.description or "")[:200],
+        "meta_title": product.meta_title, "meta_description": product.meta_description,
     }
     for v in product.variants:
         values[f"variant {v.sku}"] = (f"{v.option_label or '-'}, "
@@ -164,6 +169,11 @@ def _check_product_fields(draft: ProductDraft, product: Product | None) -> dict:
     draft.description = clean(draft.description, 20_000, multiline=True)
     check_length(errors, "name", draft.name, 200, "name", required=True)
     check_length(errors, "description", draft.description, 20_000, "description")
+    draft.meta_title = clean(draft.meta_title, seo_meta.TITLE_MAX)
+    draft.meta_description = clean(draft.meta_description, seo_meta.DESCRIPTION_MAX)
+    check_length(errors, "meta_title", draft.meta_title, seo_meta.TITLE_MAX, "search title")
+    check_length(errors, "meta_description", draft.meta_description, seo_meta.DESCRIPTION_MAX,
+                 "search description")
     slug = make_slug(draft.slug, draft.name, 200)
     if not slug and "name" not in errors:
         errors["slug"] = "The slug needs at least one letter or digit."
@@ -328,6 +338,8 @@ def save_product(product: Product | None, draft: ProductDraft, currency: str) ->
         db.session.add(product)
     product.name, product.slug = draft.name, draft.slug
     product.description = draft.description
+    product.meta_title = draft.meta_title or None
+    product.meta_description = draft.meta_description or None
     product.category_id = parse_row_id(draft.category_id) if draft.category_id else None
     product.featured, product.archived = draft.featured, draft.archived
     if removed:

@@ -76,6 +76,12 @@ class SettingsForm(FlaskForm):
                                       description="How many unpaid orders, each holding its "
                                                   "stock, one browser or network may have at "
                                                   "once (1 to 100).")
+    recovery_reminders = BooleanField("Remind a buyer whose checkout waits for payment, "
+                                      "while the items are held")
+    recovery_restore_cart = BooleanField("Send a \"restore my cart\" link after the hold "
+                                         "lapsed")
+    recovery_back_in_stock = BooleanField("Offer \"notify me\" on sold-out items, and mail "
+                                          "when they are back")
 
 
 class DomainForm(FlaskForm):

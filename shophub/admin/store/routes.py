@@ -1,10 +1,12 @@
 """Admin store pages: coupons, shipping methods, the store settings, and (for owners) the
 store's domains and payment keys."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from shophub import payments
 from shophub.admin.blueprint import admin_only, bp, owner_only
+from shophub.admin.catalog.common import CatalogAdminError
+from shophub.admin.catalog.pictures import read_picture
 from shophub.admin.store import service as store_admin
 from shophub.admin.store.forms import (
     CouponForm,
@@ -17,6 +19,7 @@ from shophub.core.coupons import COUPON_KINDS
 from shophub.extensions import db
 from shophub.models import Coupon, ShippingMethod
 from shophub.platform import store_settings, tenancy
+from shophub.seo import favicon
 from shophub.stores import domains, payment_keys
 from shophub.stores.errors import StoreError
 
@@ -226,3 +229,30 @@ def settings_payments_remove():
     else:
         flash("The store had no Stripe keys of its own.", "notice")
     return redirect(url_for("admin.settings_payments"), code=303)
+
+
+# --- The store's icon -------------------------------------------------------------------------
+
+
+@bp.post("/settings/favicon")
+@admin_only
+def settings_favicon():
+    """Make an uploaded picture the store's icon: browser tabs, home screens, search results."""
+    try:
+        favicon.set_favicon(read_picture(request.files.get("favicon")))
+    except (CatalogAdminError, favicon.FaviconError) as error:
+        form = SettingsForm(formdata=None, data=store_admin.settings_form_data())
+        return render_template("admin/settings.html", form=form, favicon_error=str(error)), 422
+    flash("The store's icon is saved.", "success")
+    return redirect(url_for("admin.settings"), code=303)
+
+
+@bp.post("/settings/favicon/remove")
+@admin_only
+def settings_favicon_remove():
+    """Go back to the default icon."""
+    if favicon.remove_favicon():
+        flash("The store's icon is removed; pages show the default one.", "success")
+    else:
+        flash("The store had no icon of its own.", "notice")
+    return redirect(url_for("admin.settings"), code=303)

@@ -309,6 +309,10 @@ def tax_percent_text(rate_bp: int) -> str:
     return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") if rest else str(whole)
 
 
+# The recovery mails staff switch on and off (StoreSettings columns, shophub.recovery).
+RECOVERY_SWITCHES = ("recovery_reminders", "recovery_restore_cart", "recovery_back_in_stock")
+
+
 def settings_form_data() -> dict:
     """The current settings, with the configured name and currency where none is saved."""
     settings = store_settings.current()
@@ -321,6 +325,7 @@ def settings_form_data() -> dict:
         "reservation_minutes": settings.reservation_minutes,
         "max_units_per_variant": settings.max_units_per_variant,
         "max_pending_orders": settings.max_pending_orders,
+        **{name: getattr(settings, name) for name in RECOVERY_SWITCHES},
     }
 
 
@@ -340,7 +345,7 @@ def _currency_problem(old: str, new: str) -> str | None:
 def _settings_state(settings) -> dict:
     return {name: getattr(settings, name) for name in (
         "store_name", "currency", "tax_rate_bp", "low_stock_threshold", "reservation_minutes",
-        "max_units_per_variant", "max_pending_orders")}
+        "max_units_per_variant", "max_pending_orders", *RECOVERY_SWITCHES)}
 
 
 def settings_values(data: dict) -> dict:
@@ -378,7 +383,7 @@ def settings_values(data: dict) -> dict:
     if currency == config["STORE_CURRENCY"] and not current.currency:
         currency = None
     return {"store_name": store_name, "currency": currency, "tax_rate_bp": tax_rate_bp,
-            **counts}
+            **counts, **{name: bool(data.get(name)) for name in RECOVERY_SWITCHES}}
 
 
 def save_settings(data: dict) -> bool:

@@ -1,0 +1,1 @@
+"""Admin newsletter: the subscriber list and its export, and campaigns (admins only)."""
