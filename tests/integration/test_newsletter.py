@@ -481,15 +481,16 @@ def test_an_admin_writes_saves_and_sends_a_campaign_and_each_step_is_audited(app
     assert saved.status_code == 303
     detail_path = urlsplit(saved.headers["Location"]).path
     campaign_id = int(detail_path.rsplit("/", 1)[1])
-    edited = admin.post(detail_path, data={"subject": "Winter news", "body": "Hi *all*",
-                                           "action": "save"})
+    edited = admin.post(f"{detail_path}/save", data={"subject": "Winter news",
+                                                     "body": "Hi *all*", "action": "save"})
     assert edited.status_code == 303
     assert "Send to 2 subscribers" in page(admin.get(detail_path))
     sent = admin.post(f"{detail_path}/send")
     assert sent.status_code == 303
     assert len(campaign_mails(app)) == 2
     assert admin.post(f"{detail_path}/send").status_code == 303  # refused with a message
-    locked = admin.post(detail_path, data={"subject": "Changed", "body": "x", "action": "save"})
+    locked = admin.post(f"{detail_path}/save",
+                        data={"subject": "Changed", "body": "x", "action": "save"})
     assert locked.status_code == 422 and "cannot be edited" in page(locked)
     assert len(campaign_mails(app)) == 2
     with app.app_context():

@@ -135,7 +135,7 @@ def newsletter_campaign(campaign_id: int):
     return _campaign_page(form, campaign, preview=True)
 
 
-@bp.post("/newsletter/campaigns/<id:campaign_id>")
+@bp.post("/newsletter/campaigns/<id:campaign_id>/save")
 @admin_only
 def newsletter_campaign_save(campaign_id: int):
     """Preview a draft's changes, or save them."""
