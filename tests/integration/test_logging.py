@@ -354,17 +354,19 @@ def test_the_scheduler_queues_the_periodic_jobs_and_logs_as_json(database_url, r
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     maintenance = Queue(job_queue.MAINTENANCE_QUEUE, connection=Redis.from_url(redis_url))
     try:
-        wait_until(lambda: maintenance.count >= 3, 30, "the scheduler to queue its jobs")
+        wait_until(lambda: maintenance.count >= 5, 30, "the scheduler to queue its jobs")
     finally:
         scheduler.send_signal(signal.SIGTERM)
         out, err = scheduler.communicate(timeout=30)
 
     assert sorted(job.func_name for job in maintenance.get_jobs()) == [
+        "shophub.newsletter.jobs.due_campaign_batches_job",
         "shophub.payments.jobs.expire_orders_job", "shophub.payments.jobs.reconcile_orders_job",
-        "shophub.platform.jobs.dispatch_pending_jobs_job"]
+        "shophub.platform.jobs.dispatch_pending_jobs_job",
+        "shophub.recovery.jobs.recovery_mails_job"]
     messages = [line["message"] for line in json_objects(out + err)]
     registered = [message for message in messages if message.startswith("Registered ")]
-    assert len(registered) == 3  # each once: RQ added no handler of its own
+    assert len(registered) == 5  # each once: RQ added no handler of its own
     assert any("shutdown complete" in message for message in messages)
 
 
